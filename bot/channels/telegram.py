@@ -1,0 +1,160 @@
+"""Telegram: the webhook (``POST /webhook/telegram``), reply rendering, and the sender.
+
+Rules from the Bot API (https://core.telegram.org/bots/api): the webhook's ``secret_token``
+comes back in ``X-Telegram-Bot-Api-Secret-Token``; any non-2xx answer makes Telegram deliver the
+update again; a text is at most 4096 characters; ``callback_data`` is 1–64 bytes; a 429 carries
+``parameters.retry_after``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+# Opt in to PTB 22's timedelta-valued ``RetryAfter.retry_after`` (the int form is deprecated).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from telegram import Bot, Update
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from bot.channels.base import SendError, split_text
+from bot.engine import Inbound, Reply
+from bot.texts import Texts
+from storage.models import Visitor
+
+logger = logging.getLogger(__name__)
+CHANNEL = "telegram"
+TEXT_MAX = 4096
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def parse_update(data: Any) -> Inbound | None:
+    """Turn a Telegram ``Update`` (decoded JSON) into an :class:`Inbound`.
+
+    Returns None for updates the bot does not serve (edits, membership changes, group chats).
+
+    Raises:
+        ValueError: ``data`` is not an Update (no integer ``update_id``, or malformed fields).
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise ValueError("not a Telegram Update: update_id missing")
+    try:
+        update = Update.de_json(data, None)
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        raise ValueError(f"malformed Update: {exc}") from exc
+    common = {"channel": CHANNEL, "message_id": str(update.update_id), "raw": data}
+    if (query := update.callback_query) is not None:
+        chat = query.message.chat.id if query.message else query.from_user.id
+        return Inbound(
+            user_id=str(query.from_user.id),
+            chat_id=str(chat),
+            payload=query.data,
+            callback_id=query.id,
+            display_name=query.from_user.full_name,
+            **common,
+        )
+    message = update.message
+    if message is None or message.chat.type != "private" or message.from_user is None:
+        return None
+    return Inbound(
+        user_id=str(message.from_user.id),
+        chat_id=str(message.chat.id),
+        text=message.text or message.caption or "",
+        display_name=message.from_user.full_name,
+        received_at=message.date,
+        **common,
+    )
+
+
+def render(inbound: Inbound | None, visitor: Visitor, reply: Reply, texts: Texts):
+    """``sendMessage`` calls for ``reply``: long texts split, options as an inline keyboard."""
+    pieces = split_text(reply.text, TEXT_MAX)
+    calls = [("sendMessage", {"chat_id": visitor.chat_id, "text": piece}) for piece in pieces]
+    if reply.options:
+        keyboard = [[{"text": o.label, "callback_data": o.key}] for o in reply.options]
+        calls[-1][1]["reply_markup"] = {"inline_keyboard": keyboard}
+    return calls
+
+
+def blueprint(receive: Callable[[Inbound], None], secret: str) -> Blueprint:
+    """The webhook: 403 on a wrong secret, 400 on a malformed update, else 200 (also repeats)."""
+    bp = Blueprint("telegram", __name__)
+
+    @bp.post("/webhook/telegram")
+    def webhook():
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            logger.warning(
+                "telegram webhook refused: wrong secret token from %s", request.remote_addr
+            )
+            return jsonify(error="forbidden"), 403
+        try:
+            inbound = parse_update(request.get_json(silent=True))
+        except ValueError as exc:
+            logger.warning("telegram webhook refused: %s", exc)
+            return jsonify(error="malformed update"), 400
+        if inbound is not None:
+            receive(inbound)
+        return jsonify(ok=True)
+
+    return bp
+
+
+class TelegramSender:
+    """Calls the Bot API through python-telegram-bot's :class:`~telegram.Bot`.
+
+    PTB is asyncio-based; the bot lives on one event loop in a background thread, started on
+    first use (so after a gunicorn worker forks), and calls are submitted to it from any thread.
+    """
+
+    def __init__(self, token: str, api_url: str) -> None:
+        self._bot = Bot(token, base_url=f"{api_url}/bot")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(
+                    target=self._loop.run_forever, name="telegram-loop", daemon=True
+                )
+                self._thread.start()
+            return self._loop
+
+    async def _call(self, method: str, payload: dict[str, Any]) -> Any:
+        await self._bot.initialize()  # a no-op once done; getMe on first use
+        return await self._bot.do_api_request(method, api_kwargs=dict(payload))
+
+    def send(self, method: str, payload: dict[str, Any]) -> None:
+        """Make Bot API call ``method``; raises :class:`SendError` (429/5xx/network: temporary)."""
+        future = asyncio.run_coroutine_threadsafe(self._call(method, payload), self._ensure_loop())
+        try:
+            future.result(timeout=90)
+        except RetryAfter as exc:
+            retry_after = exc.retry_after
+            seconds = retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else 0
+            raise SendError(str(exc), temporary=True, retry_after=float(seconds)) from exc
+        except (BadRequest, Forbidden) as exc:
+            raise SendError(f"{type(exc).__name__}: {exc}", temporary=False) from exc
+        except (TelegramError, TimeoutError) as exc:
+            raise SendError(f"{type(exc).__name__}: {exc}", temporary=True) from exc
+
+    def close(self) -> None:
+        """Shut the bot's HTTP client down and stop the loop thread."""
+        if self._loop is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._bot.shutdown(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread:
+            self._thread.join(timeout=10)
+        self._loop.close()
+        self._loop = None

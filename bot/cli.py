@@ -1,0 +1,152 @@
+"""``pstbot``: serve, run the scheduler worker, chat in the terminal, check the config."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+import click
+
+from bot.config import ConfigError, load_config
+from bot.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+def _load(**overrides: object):
+    try:
+        return load_settings(**overrides)
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@click.group()
+def main() -> None:
+    """PST Bot: the 24-hour WhatsApp and Telegram front door of a BPS PST unit."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Run the web app (webhooks, /healthz) and the scheduler in one process."""
+    import waitress
+
+    from bot.app import create_app
+    from bot.service import Service
+
+    _logging("INFO")
+    settings, pst = _load()
+    service = Service(settings, pst)
+    service.start_scheduler()
+    logger.info(
+        "PST Bot on http://%s:%s (channels: %s)",
+        host,
+        port,
+        ", ".join(sorted(service.senders)) or "none configured",
+    )
+    try:
+        waitress.serve(create_app(service), host=host, port=port, threads=threads)
+    finally:
+        service.close()
+
+
+@main.command()
+def worker() -> None:
+    """Run only the scheduler, beside web workers started with gunicorn (bot.wsgi:app)."""
+    from bot.service import Service
+
+    _logging("INFO")
+    settings, pst = _load()
+    service = Service(settings, pst)
+    service.start_scheduler()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        service.close()
+
+
+@main.command()
+@click.option("--user", default="terminal", show_default=True, help="who you are in the chat")
+def chat(user: str) -> None:
+    """Talk to the bot in this terminal (no accounts needed). Ctrl-D ends."""
+    from bot.channels.local import CHANNEL, LocalSender, LocalSession
+    from bot.service import Service
+
+    _logging("WARNING")
+    settings, pst = _load()
+    service = Service(settings, pst, senders={CHANNEL: LocalSender(sys.stdout)})
+    session = LocalSession(user)
+    click.echo('PST Bot — ketik pesan, misalnya "halo" (Ctrl-D untuk keluar).')
+    try:
+        for line in _lines():
+            service.engine.handle(session.inbound(line))
+            service.courier.deliver_chat(CHANNEL, user)
+    finally:
+        service.close()
+
+
+def _lines():
+    interactive = sys.stdin.isatty()
+    while True:
+        try:
+            line = input("\nAnda: ") if interactive else sys.stdin.readline()
+        except EOFError:
+            return
+        if not interactive:
+            if not line:
+                return
+            line = line.rstrip("\n")
+            click.echo(f"\nAnda: {line}")
+        yield line
+
+
+@main.command("check-config")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+def check_config(path: str | None) -> None:
+    """Validate config.yaml (or PATH) and the environment; name the key and line of an error."""
+    try:
+        pst = load_config(path) if path else load_settings()[1]
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(1)
+    for office in pst.offices:
+        services = ", ".join(s.value for s in office.layanan)
+        click.echo(f"{office.code}  {office.nama} ({office.zone_abbr}): {services}")
+    click.echo(f"OK: {len(pst.offices)} offices")
+
+
+@main.command("set-telegram-webhook")
+def set_telegram_webhook() -> None:
+    """Point Telegram at {PUBLIC_BASE_URL}/webhook/telegram with the webhook secret."""
+    from bot.channels.telegram import TelegramSender
+
+    settings: Settings = _load()[0]
+    if not (settings.telegram_enabled and settings.public_base_url):
+        click.echo("set TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET and PUBLIC_BASE_URL", err=True)
+        sys.exit(2)
+    sender = TelegramSender(settings.telegram_bot_token, settings.telegram_api_url)
+    try:
+        sender.send(
+            "setWebhook",
+            {
+                "url": f"{settings.public_base_url}/webhook/telegram",
+                "secret_token": settings.telegram_webhook_secret,
+                "allowed_updates": ["message", "callback_query"],
+            },
+        )
+    finally:
+        sender.close()
+    click.echo("webhook set")

@@ -1,0 +1,240 @@
+"""The offices and their service standards, read from ``config.yaml``.
+
+Every text in the file is transcribed from the office's published *standar pelayanan*
+(``docs/standards/``); the schema below is what start-up validates. A bad file stops the
+program with :class:`ConfigError`, whose message names the key and its line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+WEEKDAYS = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
+OFFICE_ZONES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+class ConfigError(Exception):
+    """``config.yaml`` cannot be used; the message names the key and the line."""
+
+
+class Service(StrEnum):
+    """The PST services the bot describes (keys under ``layanan`` in config.yaml)."""
+
+    PERPUSTAKAAN = "perpustakaan"
+    PERMINTAAN_DATA = "permintaan_data"
+    KONSULTASI = "konsultasi"
+
+
+class Mode(StrEnum):
+    """How the visitor is served: a walk-in visit or online (the standards' two columns)."""
+
+    LANGSUNG = "langsung"
+    ONLINE = "online"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Text = Annotated[str, Field(min_length=1)]
+
+
+class PerMode(_Strict):
+    """Items of one part of a standard: for a walk-in visit, for online service, or for both.
+
+    A standard that does not separate the two modes puts its items under ``semua``.
+    """
+
+    langsung: list[Text] = []
+    online: list[Text] = []
+    semua: list[Text] = []
+
+    def for_mode(self, mode: Mode) -> list[str]:
+        """Return the items that apply to ``mode``: its own, then those for every mode."""
+        own = self.langsung if mode is Mode.LANGSUNG else self.online
+        return [*own, *self.semua]
+
+
+class ServiceStandard(_Strict):
+    """One service standard (*standar pelayanan*) of an office, as published."""
+
+    judul: Text
+    nomor_sk: str | None = None
+    persyaratan: PerMode
+    prosedur: PerMode
+    waktu: PerMode
+    biaya: PerMode
+    produk: PerMode
+
+
+class Channel(_Strict):
+    """A complaint channel (*saluran pengaduan*) such as the suggestion box, email or LAPOR."""
+
+    jenis: Text
+    alamat: Text
+
+
+class Pengaduan(_Strict):
+    """The *Pengaduan Layanan* section of the office's standards."""
+
+    waktu_penyelesaian: str | None = None
+    saluran: list[Channel] = Field(min_length=1)
+
+
+class Hours(_Strict):
+    """Opening hours of one weekday, office local time."""
+
+    buka: dt.time
+    tutup: dt.time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Hours:
+        if self.tutup <= self.buka:
+            raise ValueError("tutup must be later than buka")
+        return self
+
+
+class Office(_Strict):
+    """One BPS office running a PST unit; ``code`` is its BPS domain code (not Kemendagri's)."""
+
+    code: Annotated[str, Field(pattern=r"^\d{4}$")]
+    nama: Text
+    unit: Text
+    provinsi: Text
+    alamat: Text
+    telepon: Text
+    email: Text
+    website: Text
+    zona_waktu: Text
+    jam_layanan: dict[str, Hours]
+    whatsapp: str | None = None
+    staff_chat_id: int | None = None
+    pengaduan: Pengaduan
+    layanan: dict[Service, ServiceStandard]
+
+    @field_validator("zona_waktu")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if value not in OFFICE_ZONES:
+            raise ValueError(f"must be one of {', '.join(OFFICE_ZONES)}")
+        try:
+            ZoneInfo(value)
+        except ZoneInfoNotFoundError as exc:
+            raise ValueError(f"unknown time zone {value}") from exc
+        return value
+
+    @field_validator("jam_layanan")
+    @classmethod
+    def _weekdays(cls, value: dict[str, Hours]) -> dict[str, Hours]:
+        unknown = sorted(set(value) - set(WEEKDAYS))
+        if unknown:
+            raise ValueError(f"unknown weekday {unknown[0]!r}; use {', '.join(WEEKDAYS)}")
+        return value
+
+    @field_validator("whatsapp")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        number = phonenumbers.parse(value, "ID")
+        if not phonenumbers.is_valid_number(number):
+            raise ValueError(f"{value!r} is not a valid phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The office's time zone."""
+        return ZoneInfo(self.zona_waktu)
+
+    @property
+    def zone_abbr(self) -> str:
+        """WIB, WITA or WIT."""
+        return OFFICE_ZONES[self.zona_waktu]
+
+
+class PstConfig(_Strict):
+    """The whole of ``config.yaml``."""
+
+    offices: list[Office] = Field(min_length=1)
+    saluran_nasional: list[Channel] = []
+
+    @model_validator(mode="after")
+    def _unique(self) -> PstConfig:
+        for attr in ("code", "whatsapp"):
+            values = [getattr(o, attr) for o in self.offices if getattr(o, attr)]
+            if len(values) != len(set(values)):
+                raise ValueError(f"two offices share the same {attr}")
+        return self
+
+    def office(self, code: str) -> Office:
+        """Return the office with BPS domain ``code``; raises KeyError when unknown."""
+        for office in self.offices:
+            if office.code == code:
+                return office
+        raise KeyError(code)
+
+    def office_by_whatsapp(self, number: str) -> Office | None:
+        """Return the office whose WhatsApp number (E.164) is ``number``, if any."""
+        return next((o for o in self.offices if o.whatsapp == number), None)
+
+    def complaint_channels(self, office: Office) -> list[Channel]:
+        """The office's own complaint channels, then national ones it does not list itself."""
+        own = {c.alamat.lower() for c in office.pengaduan.saluran}
+        extra = [c for c in self.saluran_nasional if c.alamat.lower() not in own]
+        return [*office.pengaduan.saluran, *extra]
+
+
+def load_config(path: str | Path) -> PstConfig:
+    """Read and validate ``config.yaml`` at ``path``.
+
+    Raises:
+        ConfigError: the file is missing, is not YAML, or breaks the schema; the message gives
+            the file, the dotted key (``offices.2.email``) and the line.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        return PstConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [p for p in err["loc"] if not _is_type_tag(p)]
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        line = _line_of(root, loc)
+        raise ConfigError(f"{path}:{line}: {key}: {err['msg']}") from exc
+
+
+def _is_type_tag(part: Any) -> bool:
+    # pydantic adds the member type of a union to the error location (e.g. "int"); it is not a key.
+    return isinstance(part, str) and bool(re.fullmatch(r"[a-z_]+\[.*\]|int|str|none", part))
+
+
+def _line_of(node: yaml.Node | None, loc: list[Any]) -> int:
+    """Return the 1-based line of the deepest node on ``loc`` that exists in the YAML tree."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if part < len(node.value) else None
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line

@@ -1,0 +1,255 @@
+"""The channel-neutral conversation engine.
+
+A channel turns a webhook into an :class:`Inbound`. :meth:`Engine.handle` then, in one database
+transaction, records the channel's message id (a repeat is ignored), loads the visitor and the
+conversation, runs the handler of the current state (``handlers/``), saves, and writes the
+replies to the outbox. The outbox is delivered after the commit (:mod:`bot.outbox`).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.config import Office, PstConfig
+from bot.texts import Texts
+from storage.db import Database
+from storage.models import Conversation, InboundMessage, Outbox, Visitor, utcnow
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_DATA_MAX = 64  # bytes; Telegram Bot API, InlineKeyboardButton.callback_data
+
+
+@dataclass(frozen=True)
+class Option:
+    """A choice offered to the visitor: ``key`` comes back as a button payload, ``label`` is shown.
+
+    Raises:
+        ValueError: ``key`` is empty or longer than Telegram's 64-byte ``callback_data``.
+    """
+
+    key: str
+    label: str
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.key.encode()) <= CALLBACK_DATA_MAX:
+            raise ValueError(f"option key must be 1-{CALLBACK_DATA_MAX} bytes: {self.key!r}")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to the visitor: text and, optionally, options to choose from."""
+
+    text: str
+    options: tuple[Option, ...] = ()
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message from a visitor, whatever the channel.
+
+    ``message_id`` is the channel's id used for de-duplication (``update_id``, ``MessageSid``).
+    ``payload`` is a tapped button's key. ``office_code`` is set when the address written to
+    decides the office (an office's own WhatsApp number); ``reply_from`` is the address to answer
+    from. ``phone`` is the sender's number in E.164 when the channel knows it (WhatsApp ``WaId``).
+    ``received_at`` is UTC.
+    """
+
+    channel: str
+    user_id: str
+    chat_id: str
+    message_id: str
+    text: str = ""
+    payload: str | None = None
+    display_name: str | None = None
+    phone: str | None = None
+    office_code: str | None = None
+    reply_from: str | None = None
+    callback_id: str | None = None
+    received_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class State:
+    """One step of a flow: ``prompt`` asks, ``handle`` reads the answer and names the next state.
+
+    ``handle`` returns the next state's name; returning its own name asks again.
+    """
+
+    prompt: Callable[[Turn], None]
+    handle: Callable[[Turn], str]
+
+
+class Turn:
+    """What a handler sees of one inbound message, and where it puts its replies."""
+
+    def __init__(
+        self, inbound: Inbound, visitor: Visitor, convo: Conversation, pst: PstConfig, texts: Texts
+    ) -> None:
+        self.inbound = inbound
+        self.visitor = visitor
+        self.convo = convo
+        self.pst = pst
+        self.texts = texts
+        self.replies: list[Reply] = []
+        # A deep copy: the JSON column is only saved when a different value is assigned back.
+        self.slots: dict[str, Any] = copy.deepcopy(convo.slots)
+
+    @property
+    def office(self) -> Office | None:
+        """The office serving this visitor: the only one configured, or the one chosen."""
+        if len(self.pst.offices) == 1:
+            return self.pst.offices[0]
+        try:
+            return self.pst.office(self.visitor.office_code or "")
+        except KeyError:
+            return None
+
+    @property
+    def text(self) -> str:
+        """The visitor's text, trimmed."""
+        return self.inbound.text.strip()
+
+    def t(self, key: str, **values: Any) -> str:
+        """The text ``key`` in the visitor's language, filled with ``values``."""
+        return self.texts.get(self.visitor.lang, key, **values)
+
+    def say(self, text: str, options: Sequence[Option] = ()) -> None:
+        """Queue a reply; options offered here are what the next answer is matched against."""
+        self.replies.append(Reply(text, tuple(options)))
+        if options:
+            self.slots["_options"] = [[o.key, o.label] for o in options]
+
+    @property
+    def choice(self) -> str | None:
+        """The key of the offered option the visitor picked, by button, number or words."""
+        offered = self.slots.get("_options") or []
+        keys = [k for k, _ in offered]
+        if self.inbound.payload in keys:
+            return self.inbound.payload
+        text = self.text.rstrip(".").strip()
+        if text.isdigit() and 1 <= int(text) <= len(offered):
+            return keys[int(text) - 1]
+        return _match_label(text, offered)
+
+
+def _match_label(text: str, offered: list[list[str]]) -> str | None:
+    """Match free words to an option label: exact first, then a clearly best fuzzy match."""
+    if not text or not offered:
+        return None
+    norm = _normalize(text)
+    labels = {key: _normalize(label) for key, label in offered}
+    for key, label in labels.items():
+        if norm in (label, _normalize(key)):
+            return key
+    best = process.extract(norm, labels, scorer=fuzz.WRatio, limit=2)
+    if best and best[0][1] >= 86 and (len(best) == 1 or best[0][1] - best[1][1] >= 5):
+        return best[0][2]
+    return None
+
+
+def _normalize(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+class Engine:
+    """Runs flows over stored conversations; ``states`` maps state names to :class:`State`.
+
+    ``render`` turns a reply into the outbox rows of a channel: ``(method, payload)`` pairs.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        pst: PstConfig,
+        texts: Texts,
+        states: dict[str, State],
+        router: Callable[[Turn], str | None],
+        render: Callable[[Inbound, Visitor, Reply, Texts], list[tuple[str, dict[str, Any]]]],
+    ) -> None:
+        self.db = db
+        self.pst = pst
+        self.texts = texts
+        self.states = states
+        self.router = router
+        self.render = render
+
+    def handle(self, inbound: Inbound) -> bool:
+        """Process ``inbound`` in one transaction; False when its message id was seen before."""
+        with self.db.transaction() as session:
+            if not _first_delivery(session, inbound):
+                logger.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
+                return False
+            visitor = _load_visitor(session, inbound)
+            turn = Turn(inbound, visitor, visitor.conversation, self.pst, self.texts)
+            self._run(turn)
+            turn.convo.slots = turn.slots
+            self._enqueue(session, turn)
+        return True
+
+    def _run(self, turn: Turn) -> None:
+        target = self.router(turn)
+        if target is None:
+            state = self.states.get(turn.convo.state)
+            target = state.handle(turn) if state else "menu.main"
+        self._enter(turn, target)
+
+    def _enter(self, turn: Turn, name: str) -> None:
+        turn.slots.pop("_options", None)
+        turn.convo.state = name
+        self.states[name].prompt(turn)
+
+    def _enqueue(self, session: Session, turn: Turn) -> None:
+        inbound, visitor = turn.inbound, turn.visitor
+        rows: list[tuple[str, dict[str, Any]]] = []
+        if inbound.callback_id:
+            rows.append(("answerCallbackQuery", {"callback_query_id": inbound.callback_id}))
+        for reply in turn.replies:
+            rows.extend(self.render(inbound, visitor, reply, self.texts))
+        for method, payload in rows:
+            session.add(
+                Outbox(
+                    channel=inbound.channel, chat_id=inbound.chat_id, method=method, payload=payload
+                )
+            )
+
+
+def _first_delivery(session: Session, inbound: Inbound) -> bool:
+    try:
+        with session.begin_nested():
+            session.add(InboundMessage(channel=inbound.channel, message_id=inbound.message_id))
+    except IntegrityError:
+        return False
+    return True
+
+
+def _load_visitor(session: Session, inbound: Inbound) -> Visitor:
+    visitor = session.scalars(
+        select(Visitor)
+        .where(Visitor.channel == inbound.channel, Visitor.user_id == inbound.user_id)
+        .with_for_update()
+    ).first()
+    if visitor is None:
+        visitor = Visitor(channel=inbound.channel, user_id=inbound.user_id, lang="id")
+        visitor.conversation = Conversation(state="", slots={})
+        session.add(visitor)
+    visitor.chat_id = inbound.chat_id
+    visitor.display_name = inbound.display_name or visitor.display_name
+    visitor.wa_phone = inbound.phone or visitor.wa_phone
+    visitor.reply_from = inbound.reply_from or visitor.reply_from
+    if inbound.office_code:
+        visitor.office_code = inbound.office_code
+    visitor.last_inbound_at = utcnow()
+    return visitor

@@ -1,0 +1,135 @@
+"""Delivering the outbox: every reply and notice is a row that stays until its channel took it.
+
+Rows of one chat go out strictly in order: a chat's next row is only sent once the one before
+it succeeded (or failed for good). A temporary failure (network, 429, 5xx) puts the row back with
+a delay: exponential backoff from 5 s up to 1 h, and never less than Telegram's ``retry_after``.
+Rows are claimed with a lease (``claimed_until``) inside a locking transaction, so several
+threads or processes can deliver side by side without sending anything twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.channels.base import Sender, SendError
+from storage.db import Database
+from storage.models import Outbox, utcnow
+
+logger = logging.getLogger(__name__)
+LEASE = dt.timedelta(minutes=2)
+BACKOFF_FIRST = 5.0  # seconds
+BACKOFF_MAX = 3600.0
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> float:
+    """Seconds to wait before attempt ``attempts + 1``; at least the API's ``retry_after``."""
+    delay = min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+    return max(delay, retry_after or 0.0)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    id: int
+    method: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class Courier:
+    """Sends outbox rows through the channel senders (``senders`` maps channel → sender)."""
+
+    def __init__(self, db: Database, senders: dict[str, Sender], workers: int = 4) -> None:
+        self.db = db
+        self.senders = senders
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="courier")
+
+    def kick(self, channel: str, chat_id: str) -> None:
+        """Deliver a chat's due rows soon, on a worker thread (the webhook answers at once)."""
+        self._pool.submit(self._safely, channel, chat_id)
+
+    def _safely(self, channel: str, chat_id: str) -> None:
+        try:
+            self.deliver_chat(channel, chat_id)
+        except Exception:  # a worker thread must log, not die silently; the row stays pending
+            logger.exception("delivery to a %s chat failed", channel)
+
+    def deliver_chat(self, channel: str, chat_id: str) -> int:
+        """Send the due rows of one chat in order; stop at a temporary failure. Returns the
+        number of rows finished (sent, or failed for good)."""
+        sent = 0
+        while (claim := self._claim_next(channel, chat_id)) is not None:
+            if not self._send(channel, claim):
+                break
+            sent += 1
+        return sent
+
+    def deliver_due(self) -> int:
+        """Deliver every chat that has due rows (the scheduler's retry job). Returns rows
+        finished."""
+        now = utcnow()
+        with self.db.transaction() as session:
+            chats = session.execute(
+                select(Outbox.channel, Outbox.chat_id)
+                .where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
+                .distinct()
+            ).all()
+        return sum(self.deliver_chat(ch, chat) for ch, chat in chats if ch in self.senders)
+
+    def _claim_next(self, channel: str, chat_id: str) -> _Claim | None:
+        now = utcnow()
+        with self.db.transaction() as session:
+            row = session.scalars(
+                select(Outbox)
+                .where(
+                    Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.status == "pending"
+                )
+                .order_by(Outbox.id)
+                .limit(1)
+                .with_for_update()
+            ).first()
+            if row is None or row.next_attempt_at > now:
+                return None
+            if row.claimed_until is not None and row.claimed_until > now:
+                return None
+            row.claimed_until = now + LEASE
+            row.attempts += 1
+            return _Claim(row.id, row.method, dict(row.payload), row.attempts)
+
+    def _send(self, channel: str, claim: _Claim) -> bool:
+        error: SendError | None = None
+        try:
+            self.senders[channel].send(claim.method, claim.payload)
+        except SendError as exc:
+            error = exc
+        with self.db.transaction() as session:
+            row = session.get(Outbox, claim.id)
+            row.claimed_until = None
+            if error is None:
+                row.status, row.sent_at = "sent", utcnow()
+                return True
+            row.last_error = str(error)[:1000]
+            if not error.temporary:
+                row.status = "failed"
+                logger.error("outbox %s to %s failed for good: %s", claim.id, channel, error)
+                return True  # later rows of the chat may still go out
+            delay = backoff(claim.attempts, error.retry_after)
+            row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
+            logger.warning(
+                "outbox %s to %s failed (attempt %s), retry in %.0f s: %s",
+                claim.id,
+                channel,
+                claim.attempts,
+                delay,
+                error,
+            )
+            return False
+
+    def close(self) -> None:
+        """Wait for deliveries in progress, then stop the worker threads."""
+        self._pool.shutdown(wait=True)

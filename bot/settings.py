@@ -1,0 +1,81 @@
+"""Deployment settings: secrets and addresses from environment variables only.
+
+Office data lives in ``config.yaml`` (:mod:`bot.config`); nothing secret is ever read from it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.config import ConfigError, PstConfig, load_config
+
+DEFAULT_DB = "sqlite:///var/pstbot.sqlite3"
+
+
+class Settings(BaseSettings):
+    """Environment of one deployment.
+
+    Telegram is on when ``TELEGRAM_BOT_TOKEN`` is set and then needs ``TELEGRAM_WEBHOOK_SECRET``
+    (the ``secret_token`` of setWebhook: 1–256 of ``A-Z a-z 0-9 _ -``, Bot API "setWebhook").
+    WhatsApp is on when ``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN`` are set.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    config_path: Path = Field(Path("config.yaml"), alias="PSTBOT_CONFIG")
+    database_url: str = Field(DEFAULT_DB, alias="DATABASE_URL")
+    public_base_url: str | None = Field(None, alias="PUBLIC_BASE_URL")
+
+    telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: str | None = Field(
+        None, alias="TELEGRAM_WEBHOOK_SECRET", pattern=r"^[A-Za-z0-9_-]{1,256}$"
+    )
+    telegram_api_url: str = Field("https://api.telegram.org", alias="TELEGRAM_API_URL")
+
+    twilio_account_sid: str | None = Field(None, alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str | None = Field(None, alias="TWILIO_AUTH_TOKEN")
+    twilio_api_url: str = Field("https://api.twilio.com", alias="TWILIO_API_URL")
+    twilio_whatsapp_number: str | None = Field(None, alias="TWILIO_WHATSAPP_NUMBER")
+
+    outbox_retry_seconds: float = Field(10.0, alias="PSTBOT_OUTBOX_RETRY_SECONDS", gt=0)
+
+    @field_validator("telegram_api_url", "twilio_api_url", "public_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _channel_pairs(self) -> Settings:
+        if self.telegram_bot_token and not self.telegram_webhook_secret:
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_BOT_TOKEN is set")
+        if bool(self.twilio_account_sid) != bool(self.twilio_auth_token):
+            raise ValueError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together")
+        return self
+
+    @property
+    def telegram_enabled(self) -> bool:
+        """True when the Telegram channel is configured."""
+        return bool(self.telegram_bot_token)
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        """True when the WhatsApp (Twilio) channel is configured."""
+        return bool(self.twilio_account_sid)
+
+
+def load_settings(**overrides: object) -> tuple[Settings, PstConfig]:
+    """Read the environment (``overrides`` win, by alias) and ``config.yaml``.
+
+    Raises:
+        ConfigError: a variable or the config file is invalid; the message names it.
+    """
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = ".".join(str(p) for p in err["loc"]) or "environment"
+        raise ConfigError(f"environment: {name}: {err['msg']}") from exc
+    return settings, load_config(settings.config_path)

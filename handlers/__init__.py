@@ -1,0 +1,16 @@
+"""The conversation flows, one module each; ``STATES`` joins their state tables.
+
+Handlers never import telegram or twilio: they read an ``Inbound`` through a ``Turn`` and say
+``Reply`` objects (``bot/engine.py``).
+"""
+
+from handlers import info, language, menu, office, registration
+
+STATES = {
+    **menu.STATES,
+    **office.STATES,
+    **language.STATES,
+    **info.STATES,
+    **registration.STATES,
+}
+route = menu.route

@@ -1,0 +1,132 @@
+"""Greeting, main menu and the global words (``menu``, ``batal``, ``bantuan``, ``bahasa``).
+
+| state       | asks                     | goes to                                      |
+|-------------|--------------------------|----------------------------------------------|
+| menu.main   | which service            | info.service, registration.*, office.choose, |
+|             |                          | language.choose; "coming soon" entries stay  |
+"""
+
+from __future__ import annotations
+
+from bot.engine import Option, State, Turn
+from handlers import info
+
+GLOBAL_WORDS = {
+    "menu": "menu",
+    "/start": "menu",
+    "/menu": "menu",
+    "mulai": "menu",
+    "start": "menu",
+    "batal": "batal",
+    "cancel": "batal",
+    "/batal": "batal",
+    "bantuan": "bantuan",
+    "help": "bantuan",
+    "/bantuan": "bantuan",
+    "/help": "bantuan",
+    "bahasa": "bahasa",
+    "language": "bahasa",
+    "/bahasa": "bahasa",
+}
+GREETINGS = {
+    "halo",
+    "hallo",
+    "hai",
+    "hi",
+    "hello",
+    "assalamualaikum",
+    "permisi",
+    "p",
+    "pagi",
+    "siang",
+    "sore",
+    "malam",
+    "selamat pagi",
+    "selamat siang",
+    "selamat sore",
+    "selamat malam",
+    "tes",
+    "test",
+}
+ENTRIES = (
+    "info",
+    "bukutamu",
+    "perpustakaan",
+    "permintaan_data",
+    "konsultasi",
+    "pengaduan",
+    "penilaian",
+    "status",
+    "kantor",
+    "bahasa",
+)
+COMING_SOON = {"perpustakaan", "permintaan_data", "konsultasi", "pengaduan", "penilaian", "status"}
+
+
+def route(turn: Turn) -> str | None:
+    """Handle what outranks the current state; return the state to enter, or None to go on."""
+    target = _global_word(turn)
+    if not turn.convo.state:
+        turn.say(turn.t("welcome"))
+        target = target or "menu.main"
+    needs_office = turn.office is None and target != "language.choose"
+    if needs_office and (target or turn.convo.state != "office.choose"):
+        return "office.choose"
+    return target
+
+
+def _global_word(turn: Turn) -> str | None:
+    word = GLOBAL_WORDS.get(turn.text.casefold()) if not turn.inbound.payload else None
+    current = turn.convo.state or "menu.main"
+    if word == "menu":
+        turn.slots.clear()
+        return "menu.main"
+    if word == "batal":
+        turn.slots.clear()
+        turn.say(turn.t("cancelled"))
+        return "menu.main"
+    if word == "bantuan":
+        turn.say(turn.t("help"))
+        return current
+    if word == "bahasa":
+        if current != "language.choose":
+            turn.slots["_return"] = current
+        return "language.choose"
+    return None
+
+
+def prompt_main(turn: Turn) -> None:
+    office = turn.office
+    turn.say(
+        turn.t("menu_prompt", office=office.nama if office else ""),
+        [Option(key, turn.t(f"menu_{key}")) for key in ENTRIES],
+    )
+
+
+def handle_main(turn: Turn) -> str:
+    choice = turn.choice
+    if choice == "info":
+        return "info.service"
+    if choice == "bukutamu":
+        return "registration.review" if turn.visitor.registered else "registration.consent"
+    if choice == "kantor":
+        return "office.choose"
+    if choice == "bahasa":
+        turn.slots["_return"] = "menu.main"
+        return "language.choose"
+    if choice in COMING_SOON:
+        _coming_soon(turn, choice)
+    elif turn.text.casefold().strip("!.? ") in GREETINGS:
+        turn.say(turn.t("greeting_again"))
+    else:
+        turn.say(turn.t("not_understood_menu"))
+    return "menu.main"
+
+
+def _coming_soon(turn: Turn, choice: str) -> None:
+    turn.say(turn.t("coming_soon", service=turn.t(f"menu_{choice}")))
+    if choice == "pengaduan" and turn.office:
+        turn.say(info.complaint_text(turn, turn.office))
+
+
+STATES = {"menu.main": State(prompt_main, handle_main)}

@@ -1,0 +1,202 @@
+"""*Buku tamu*: the guest-book profile every PST standard asks a visitor to fill in.
+
+Consent to the processing of personal data is asked first, before anything personal is typed
+(UU 27/2022 on personal data protection). Answers are validated as they come (email-validator,
+phonenumbers) and kept in the conversation until the visitor saves the whole profile.
+
+| state                  | asks                          | goes to                         |
+|------------------------|-------------------------------|---------------------------------|
+| registration.consent   | agree to data processing?     | registration.nama, menu.main    |
+| registration.<field>   | nama, email, telepon,         | the next field, or review when  |
+|                        | instansi, pekerjaan, tujuan   | editing one field               |
+| registration.review    | save / change / back          | menu.main, registration.pick    |
+| registration.pick      | which field to change         | registration.<field>            |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from bot.engine import Option, State, Turn
+from storage.models import utcnow
+
+FIELDS = ("nama", "email", "telepon", "instansi", "pekerjaan", "tujuan")
+PEKERJAAN = ("pelajar", "peneliti", "asn", "bumn", "swasta", "wiraswasta", "lainnya")
+TUJUAN = ("tugas", "penelitian", "perencanaan", "bisnis", "lainnya")
+
+
+def _draft(turn: Turn) -> dict[str, str]:
+    return turn.slots.setdefault("draft", {})
+
+
+def prompt_consent(turn: Turn) -> None:
+    options = [Option("setuju", turn.t("consent_yes")), Option("tidak", turn.t("consent_no"))]
+    turn.say(turn.t("consent_prompt"), options)
+
+
+def handle_consent(turn: Turn) -> str:
+    if turn.choice == "setuju":
+        turn.slots["draft"] = {}
+        return "registration.nama"
+    if turn.choice == "tidak":
+        turn.say(turn.t("consent_refused"))
+        return "menu.main"
+    turn.say(turn.t("not_understood"))
+    return "registration.consent"
+
+
+def _text_field(field: str, check: Callable[[str, Turn], str | None]) -> State:
+    """A state asking ``field``; ``check`` returns the value to store, or None to ask again."""
+
+    def prompt(turn: Turn) -> None:
+        turn.say(turn.t(f"reg_ask_{field}"), _options(turn, field))
+
+    def handle(turn: Turn) -> str:
+        value = check(turn.text, turn)
+        if value is None:
+            turn.say(turn.t(f"reg_bad_{field}"))
+            return f"registration.{field}"
+        _draft(turn)[field] = value
+        if turn.slots.get("editing") or field == FIELDS[-1]:
+            return "registration.review"
+        return f"registration.{FIELDS[FIELDS.index(field) + 1]}"
+
+    return State(prompt, handle)
+
+
+def _options(turn: Turn, field: str) -> list[Option]:
+    if field == "telepon" and turn.visitor.wa_phone:
+        return [Option("wa", turn.t("reg_use_wa", number=_pretty(turn.visitor.wa_phone)))]
+    if field == "pekerjaan":
+        return [Option(k, turn.t(f"pekerjaan_{k}")) for k in PEKERJAAN]
+    if field == "tujuan":
+        return [Option(k, turn.t(f"tujuan_{k}")) for k in TUJUAN]
+    return []
+
+
+def check_nama(text: str, _turn: Turn) -> str | None:
+    """A name: 3–100 characters with at least two letters."""
+    letters = sum(ch.isalpha() for ch in text)
+    return " ".join(text.split()) if 3 <= len(text) <= 100 and letters >= 2 else None
+
+
+def check_email(text: str, _turn: Turn) -> str | None:
+    """An email address, normalised; no DNS lookup (deliverability is not checked)."""
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+def check_telepon(text: str, turn: Turn) -> str | None:
+    """A valid phone number (Indonesian when no country code), as E.164."""
+    if turn.choice == "wa":
+        return turn.visitor.wa_phone
+    try:
+        number = phonenumbers.parse(text, "ID")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_instansi(text: str, _turn: Turn) -> str | None:
+    """An institution name of 2–150 characters."""
+    return " ".join(text.split()) if 2 <= len(text) <= 150 else None
+
+
+def _pick_or_type(prefix: str, limit: int) -> Callable[[str, Turn], str | None]:
+    """An offered option (stored by its Indonesian label, as staff read it) or typed words."""
+
+    def check(text: str, turn: Turn) -> str | None:
+        choice = turn.choice
+        if choice and choice != "lainnya":
+            return turn.texts.get("id", f"{prefix}_{choice}")
+        if choice == "lainnya" or not 3 <= len(text) <= limit:
+            return None
+        return " ".join(text.split())
+
+    return check
+
+
+def prompt_review(turn: Turn) -> None:
+    turn.slots.pop("editing", None)
+    draft = _draft(turn)
+    if not draft:
+        draft.update({f: getattr(turn.visitor, f) for f in FIELDS})
+    key = (
+        "reg_review_saved"
+        if turn.visitor.registered and not turn.slots.get("dirty")
+        else ("reg_review")
+    )
+    options = [Option("simpan", turn.t("reg_save"))] if key == "reg_review" else []
+    options += [Option("ubah", turn.t("reg_change")), Option("menu", turn.t("menu_back"))]
+    turn.say(turn.t(key) + "\n\n" + profile_text(turn, draft), options)
+
+
+def handle_review(turn: Turn) -> str:
+    choice = turn.choice
+    if choice == "simpan":
+        draft = turn.slots.pop("draft")
+        for field in FIELDS:
+            setattr(turn.visitor, field, draft[field])
+        turn.visitor.consent_at = turn.visitor.consent_at or utcnow()
+        turn.slots.pop("dirty", None)
+        turn.say(turn.t("reg_saved", name=draft["nama"]))
+        return "menu.main"
+    if choice == "ubah":
+        return "registration.pick"
+    if choice == "menu":
+        turn.slots.pop("draft", None)
+        return "menu.main"
+    turn.say(turn.t("not_understood"))
+    return "registration.review"
+
+
+def prompt_pick(turn: Turn) -> None:
+    turn.say(turn.t("reg_pick"), [Option(f, turn.t(f"field_{f}")) for f in FIELDS])
+
+
+def handle_pick(turn: Turn) -> str:
+    if turn.choice is None:
+        turn.say(turn.t("not_understood"))
+        return "registration.pick"
+    turn.slots["editing"] = True
+    turn.slots["dirty"] = True
+    return f"registration.{turn.choice}"
+
+
+def profile_text(turn: Turn, profile: dict[str, str | None]) -> str:
+    """The guest-book profile as "Field: value" lines."""
+    lines = []
+    for field in FIELDS:
+        value = profile.get(field) or "-"
+        lines.append(
+            f"{turn.t(f'field_{field}')}: {_pretty(value) if field == 'telepon' else value}"
+        )
+    return "\n".join(lines)
+
+
+def _pretty(e164: str) -> str:
+    try:
+        number = phonenumbers.parse(e164, "ID")
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+STATES = {
+    "registration.consent": State(prompt_consent, handle_consent),
+    "registration.nama": _text_field("nama", check_nama),
+    "registration.email": _text_field("email", check_email),
+    "registration.telepon": _text_field("telepon", check_telepon),
+    "registration.instansi": _text_field("instansi", check_instansi),
+    "registration.pekerjaan": _text_field("pekerjaan", _pick_or_type("pekerjaan", 60)),
+    "registration.tujuan": _text_field("tujuan", _pick_or_type("tujuan", 200)),
+    "registration.review": State(prompt_review, handle_review),
+    "registration.pick": State(prompt_pick, handle_pick),
+}

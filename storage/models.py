@@ -1,0 +1,137 @@
+"""SQLAlchemy 2 models. Times are stored as naive UTC (``utcnow()``) on every backend.
+
+The schema is created by the Alembic migrations in ``storage/migrations``, never by
+``create_all``, so SQLite and PostgreSQL deployments always carry the same tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    """Current time as a naive UTC datetime, the form every column here stores."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar = {dict[str, Any]: JSON}
+
+
+class Visitor(Base):
+    """One person on one channel (a Telegram user, a WhatsApp number, a terminal user).
+
+    The *buku tamu* (guest-book) profile lives here once the visitor has consented to the
+    processing of personal data (``consent_at``).
+    """
+
+    __tablename__ = "visitors"
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    wa_phone: Mapped[str | None] = mapped_column(String(20))
+    reply_from: Mapped[str | None] = mapped_column(String(64))
+    office_code: Mapped[str | None] = mapped_column(String(4))
+    lang: Mapped[str] = mapped_column(String(2), default="id")
+    nama: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    telepon: Mapped[str | None] = mapped_column(String(20))
+    instansi: Mapped[str | None] = mapped_column(String(150))
+    pekerjaan: Mapped[str | None] = mapped_column(String(60))
+    tujuan: Mapped[str | None] = mapped_column(String(200))
+    consent_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_inbound_at: Mapped[dt.datetime | None]
+
+    conversation: Mapped[Conversation] = relationship(back_populates="visitor")
+
+    @property
+    def registered(self) -> bool:
+        """True when the guest-book profile is complete and consented to."""
+        return self.consent_at is not None
+
+
+class Conversation(Base):
+    """Where a visitor is in a flow: the state name and the answers collected so far."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("visitors.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(64), default="")
+    slots: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    visitor: Mapped[Visitor] = relationship(back_populates="conversation")
+
+
+class InboundMessage(Base):
+    """A channel's message id seen once (Telegram ``update_id``, Twilio ``MessageSid``).
+
+    The unique constraint is what makes webhooks idempotent: a re-delivery fails to insert.
+    """
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("channel", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Outbox(Base):
+    """A call to make to a channel (send a message, answer a callback), kept until it succeeds.
+
+    ``payload`` is exactly what the channel's API takes. Rows of one chat are sent in ``id``
+    order; ``claimed_until`` is a lease so that two senders never send the same row.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "next_attempt_at"),
+        Index("ix_outbox_chat", "channel", "chat_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+
+
+class Ticket(Base):
+    """A service ticket (data request ``PD``, consultation ``KS``, complaint ``PG`` …).
+
+    ``number`` is what the visitor and staff quote; ``due_at`` is in UTC.
+    """
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(2))
+    office_code: Mapped[str] = mapped_column(String(4), index=True)
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("visitors.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="baru")
+    summary: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    assigned_to: Mapped[str | None] = mapped_column(String(64))
+    due_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
