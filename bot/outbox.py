@@ -2,7 +2,8 @@
 
 Rows of one chat go out strictly in order: a chat's next row is only sent once the one before
 it succeeded (or failed for good). A temporary failure (network, 429, 5xx) puts the row back with
-a delay: exponential backoff from 5 s up to 1 h, and never less than Telegram's ``retry_after``.
+a delay: exponential backoff from ``first_delay`` (5 s by default) up to 1 h, and never less
+than Telegram's ``retry_after``.
 Rows are claimed with a lease (``claimed_until``) inside a locking transaction, so several
 threads or processes can deliver side by side without sending anything twice.
 """
@@ -23,13 +24,13 @@ from storage.models import Outbox, utcnow
 
 logger = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=2)
-BACKOFF_FIRST = 5.0  # seconds
-BACKOFF_MAX = 3600.0
+BACKOFF_MAX = 3600.0  # seconds
 
 
-def backoff(attempts: int, retry_after: float | None = None) -> float:
-    """Seconds to wait before attempt ``attempts + 1``; at least the API's ``retry_after``."""
-    delay = min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+def backoff(attempts: int, first_delay: float, retry_after: float | None = None) -> float:
+    """Seconds to wait before attempt ``attempts + 1``: ``first_delay`` doubled per attempt,
+    at most an hour, at least the API's ``retry_after``."""
+    delay = min(first_delay * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
     return max(delay, retry_after or 0.0)
 
 
@@ -44,9 +45,12 @@ class _Claim:
 class Courier:
     """Sends outbox rows through the channel senders (``senders`` maps channel → sender)."""
 
-    def __init__(self, db: Database, senders: dict[str, Sender], workers: int = 4) -> None:
+    def __init__(
+        self, db: Database, senders: dict[str, Sender], first_delay: float = 5.0, workers: int = 4
+    ) -> None:
         self.db = db
         self.senders = senders
+        self.first_delay = first_delay
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="courier")
 
     def kick(self, channel: str, chat_id: str) -> None:
@@ -107,6 +111,9 @@ class Courier:
             self.senders[channel].send(claim.method, claim.payload)
         except SendError as exc:
             error = exc
+        except Exception as exc:  # a bug or an unexpected client error: keep the row, retry
+            logger.exception("outbox %s: unexpected error from the %s sender", claim.id, channel)
+            error = SendError(f"{type(exc).__name__}: {exc}", temporary=True)
         with self.db.transaction() as session:
             row = session.get(Outbox, claim.id)
             row.claimed_until = None
@@ -118,7 +125,7 @@ class Courier:
                 row.status = "failed"
                 logger.error("outbox %s to %s failed for good: %s", claim.id, channel, error)
                 return True  # later rows of the chat may still go out
-            delay = backoff(claim.attempts, error.retry_after)
+            delay = backoff(claim.attempts, self.first_delay, error.retry_after)
             row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
             logger.warning(
                 "outbox %s to %s failed (attempt %s), retry in %.0f s: %s",

@@ -54,7 +54,7 @@ class Service:
                 settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url
             )
         self.senders.update(senders or {})
-        self.courier = Courier(self.db, self.senders)
+        self.courier = Courier(self.db, self.senders, settings.outbox_backoff_seconds)
         self.engine = Engine(self.db, pst, self.texts, handlers.STATES, handlers.route, render)
         self.scheduler: BaseScheduler | None = None
 

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     twilio_whatsapp_number: str | None = Field(None, alias="TWILIO_WHATSAPP_NUMBER")
 
     outbox_retry_seconds: float = Field(10.0, alias="PSTBOT_OUTBOX_RETRY_SECONDS", gt=0)
+    outbox_backoff_seconds: float = Field(5.0, alias="PSTBOT_OUTBOX_BACKOFF_SECONDS", gt=0)
 
     @field_validator("telegram_api_url", "twilio_api_url", "public_base_url")
     @classmethod

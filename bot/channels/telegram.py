@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +22,7 @@ from flask import Blueprint, jsonify, request
 # Opt in to PTB 22's timedelta-valued ``RetryAfter.retry_after`` (the int form is deprecated).
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from telegram import Bot, Update
+from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.channels.base import SendError, split_text
@@ -132,7 +133,11 @@ class TelegramSender:
 
     async def _call(self, method: str, payload: dict[str, Any]) -> Any:
         await self._bot.initialize()  # a no-op once done; getMe on first use
-        return await self._bot.do_api_request(method, api_kwargs=dict(payload))
+        kwargs = dict(payload)
+        if "reply_markup" in kwargs:
+            kwargs["reply_markup"] = InlineKeyboardMarkup.de_json(kwargs["reply_markup"], None)
+        # Bot API method names map to PTB's snake_case methods (sendMessage -> send_message).
+        return await getattr(self._bot, re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower())(**kwargs)
 
     def send(self, method: str, payload: dict[str, Any]) -> None:
         """Make Bot API call ``method``; raises :class:`SendError` (429/5xx/network: temporary)."""

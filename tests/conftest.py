@@ -1,0 +1,96 @@
+"""Fixtures: a real PST Bot over HTTP on a real database, with fake Telegram and Twilio APIs.
+
+Every test that touches a database runs twice: on a SQLite file and on a fresh database of the
+PostgreSQL server at 127.0.0.1:5432 (``PSTBOT_TEST_POSTGRES`` overrides the server URL).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bot.config import load_config
+from tests.fakes import FakeTelegram, FakeTwilio
+from tests.harness import AUTH_TOKEN, BOT_TOKEN, SHARED_NUMBER, TWILIO_SID, RunningBot
+
+ROOT = Path(__file__).resolve().parents[1]
+POSTGRES = os.environ.get("PSTBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+_LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
+
+
+@pytest.fixture(autouse=True)
+def only_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse any connection that would leave this machine (the real APIs must never be hit)."""
+    real_connect = socket.socket.connect
+
+    def guarded(sock: socket.socket, address) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in _LOCAL_HOSTS:
+            raise ConnectionRefusedError(f"test tried to reach {address[0]}: only 127.0.0.1")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session")
+def pst():
+    """The shipped config.yaml."""
+    return load_config(ROOT / "config.yaml")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new empty database: a SQLite file, or a PostgreSQL database dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'pstbot.sqlite3'}"
+        return
+    name = f"pstbot_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def telegram_api() -> Iterator[FakeTelegram]:
+    with FakeTelegram(BOT_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def twilio_api(pst) -> Iterator[FakeTwilio]:
+    senders = {f"whatsapp:{SHARED_NUMBER}"} | {
+        f"whatsapp:{o.whatsapp}" for o in pst.offices if o.whatsapp
+    }
+    with FakeTwilio(TWILIO_SID, AUTH_TOKEN, senders) as fake:
+        yield fake
+
+
+@pytest.fixture
+def pstbot(
+    database_url: str, telegram_api: FakeTelegram, twilio_api: FakeTwilio
+) -> Iterator[RunningBot]:
+    """PST Bot serving HTTP on 127.0.0.1 with both channels pointed at the fakes."""
+    bot = RunningBot(
+        {
+            "PSTBOT_CONFIG": str(ROOT / "config.yaml"),
+            "DATABASE_URL": database_url,
+            "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+            "TELEGRAM_WEBHOOK_SECRET": "pst-secret_123",
+            "TELEGRAM_API_URL": telegram_api.base_url,
+            "TWILIO_ACCOUNT_SID": TWILIO_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_API_URL": twilio_api.base_url,
+            "TWILIO_WHATSAPP_NUMBER": SHARED_NUMBER,
+            "PSTBOT_OUTBOX_RETRY_SECONDS": 0.3,
+            "PSTBOT_OUTBOX_BACKOFF_SECONDS": 0.5,
+        }
+    ).start()
+    yield bot
+    bot.stop()

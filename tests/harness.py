@@ -1,0 +1,247 @@
+"""A running PST Bot and visitors who talk to it through the real webhooks.
+
+``visitor.says("halo")`` posts a real-shaped webhook; ``visitor.reads()`` waits until the bot's
+outbox is delivered and returns what arrived at the fake API for that visitor — what the visitor
+would read on the phone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+from werkzeug.serving import make_server
+
+from bot.app import create_app
+from bot.service import Service
+from bot.settings import load_settings
+from storage.models import Outbox
+from tests.fakes import FakeTelegram, FakeTwilio
+
+BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+TWILIO_SID = "AC" + "a1" * 16
+AUTH_TOKEN = "twilio-auth-token-for-tests"
+SHARED_NUMBER = "+14155238886"
+_ids = itertools.count(700_000_000)
+
+
+class RunningBot:
+    """The real Flask app of a :class:`Service`, served over HTTP on 127.0.0.1."""
+
+    def __init__(self, env: dict[str, Any]) -> None:
+        self.env = env
+        self.service: Service | None = None
+
+    def start(self) -> RunningBot:
+        settings, pst = load_settings(**self.env)
+        self.service = Service(settings, pst)
+        self.service.start_scheduler()
+        self._server = make_server("127.0.0.1", 0, create_app(self.service), threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self.service.close()
+
+    def restart(self) -> None:
+        """Stop everything and start again on the same database (a deploy, a crash)."""
+        self.stop()
+        self.start()
+
+    def pending(self, channel: str, chat_id: str) -> int:
+        """Outbox rows of a chat not yet sent."""
+        with self.service.db.transaction() as session:
+            return session.scalar(
+                select(func.count()).where(
+                    Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.status == "pending"
+                )
+            )
+
+    def wait_delivered(self, channel: str, chat_id: str, timeout: float = 15) -> None:
+        """Wait until every outbox row of the chat is sent; fail after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.pending(channel, chat_id):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"outbox of {channel} {chat_id} not delivered in {timeout}s")
+            time.sleep(0.02)
+
+
+class _Visitor:
+    channel = ""
+
+    def __init__(self, bot: RunningBot) -> None:
+        self.bot = bot
+        self.seen = 0
+        self.transcript: list[str] = []
+
+    @property
+    def chat_id(self) -> str:
+        raise NotImplementedError
+
+    def _received(self) -> list[str]:
+        raise NotImplementedError
+
+    def reads(self) -> str:
+        """Everything the bot sent since the last read, as one text (messages joined by ``---``)."""
+        self.bot.wait_delivered(self.channel, self.chat_id)
+        new = self._received()[self.seen :]
+        self.seen += len(new)
+        self.transcript += [f"PST Bot: {text}" for text in new]
+        return "\n---\n".join(new)
+
+    def _said(self, text: str) -> None:
+        self.transcript.append(f"Pengunjung: {text}")
+
+
+class TelegramVisitor(_Visitor):
+    """A Telegram user writing to the bot in a private chat."""
+
+    channel = "telegram"
+
+    def __init__(self, bot: RunningBot, api: FakeTelegram, user_id: int, first_name: str):
+        super().__init__(bot)
+        self.api = api
+        self.user = {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": first_name,
+            "language_code": "id",
+        }
+        self.secret = bot.env["TELEGRAM_WEBHOOK_SECRET"]
+
+    @property
+    def chat_id(self) -> str:
+        return str(self.user["id"])
+
+    def _received(self) -> list[str]:
+        return self.api.texts(self.user["id"])
+
+    def post(self, update: Any, secret: str | None = None) -> httpx.Response:
+        """POST an update to the webhook as Telegram does."""
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.secret if secret is None else secret}
+        return httpx.post(f"{self.bot.url}/webhook/telegram", json=update, headers=headers)
+
+    def message_update(self, text: str) -> dict[str, Any]:
+        """A real-shaped ``Update`` carrying a private text message."""
+        chat = {"id": self.user["id"], "first_name": self.user["first_name"], "type": "private"}
+        message = {
+            "message_id": next(_ids) % 100_000,
+            "from": self.user,
+            "chat": chat,
+            "date": int(time.time()),
+            "text": text,
+        }
+        if text.startswith("/"):
+            message["entities"] = [
+                {"offset": 0, "length": len(text.split()[0]), "type": "bot_command"}
+            ]
+        return {"update_id": next(_ids), "message": message}
+
+    def says(self, text: str) -> httpx.Response:
+        self._said(text)
+        response = self.post(self.message_update(text))
+        assert response.status_code == 200, response.text
+        return response
+
+    def buttons(self) -> dict[str, str]:
+        """Label → callback_data of the inline keyboard on the newest message."""
+        self.bot.wait_delivered(self.channel, self.chat_id)
+        last = self.api.messages(self.user["id"])[-1]
+        rows = (last.get("reply_markup") or {}).get("inline_keyboard", [])
+        return {b["text"]: b["callback_data"] for row in rows for b in row}
+
+    def taps(self, label: str) -> httpx.Response:
+        """Tap the button ``label`` of the newest message (a ``callback_query`` update)."""
+        data = self.buttons()[label]
+        last = self.api.messages(self.user["id"])[-1]
+        self._said(f"[{label}]")
+        query = {
+            "id": str(next(_ids)),
+            "from": self.user,
+            "chat_instance": "-5512",
+            "data": data,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": self.user["id"], "type": "private"},
+                "text": last["text"],
+            },
+        }
+        response = self.post({"update_id": next(_ids), "callback_query": query})
+        assert response.status_code == 200, response.text
+        return response
+
+
+class WhatsAppVisitor(_Visitor):
+    """A WhatsApp user writing to one of the deployment's numbers through Twilio."""
+
+    channel = "whatsapp"
+
+    def __init__(self, bot: RunningBot, api: FakeTwilio, phone: str, to: str, name: str):
+        super().__init__(bot)
+        self.api = api
+        self.phone, self.to, self.name = phone, to, name
+        self.validator = RequestValidator(bot.env["TWILIO_AUTH_TOKEN"])
+
+    @property
+    def chat_id(self) -> str:
+        return f"whatsapp:{self.phone}"
+
+    def _received(self) -> list[str]:
+        return self.api.bodies(self.chat_id)
+
+    def form(self, body: str) -> dict[str, str]:
+        """Twilio's webhook parameters for an incoming WhatsApp text."""
+        sid = f"SM{next(_ids):032x}"
+        return {
+            "SmsMessageSid": sid,
+            "NumMedia": "0",
+            "ProfileName": self.name,
+            "MessageType": "text",
+            "SmsSid": sid,
+            "WaId": self.phone.lstrip("+"),
+            "SmsStatus": "received",
+            "Body": body,
+            "To": f"whatsapp:{self.to}",
+            "NumSegments": "1",
+            "ReferralNumMedia": "0",
+            "MessageSid": sid,
+            "AccountSid": self.bot.env["TWILIO_ACCOUNT_SID"],
+            "From": self.chat_id,
+            "ApiVersion": "2010-04-01",
+        }
+
+    def post(self, form: dict[str, str], signature: str | None = None) -> httpx.Response:
+        """POST the form, signed as Twilio signs it unless ``signature`` is given."""
+        url = f"{self.bot.url}/webhook/whatsapp"
+        if signature is None:
+            signature = self.validator.compute_signature(url, form)
+        return httpx.post(url, data=form, headers={"X-Twilio-Signature": signature})
+
+    def says(self, text: str) -> httpx.Response:
+        self._said(text)
+        response = self.post(self.form(text))
+        assert response.status_code == 200, response.text
+        assert "<Response/>" in response.text
+        return response
+
+    def options(self) -> dict[str, str]:
+        """Label → number of the numbered list in the newest message."""
+        self.bot.wait_delivered(self.channel, self.chat_id)
+        last = self._received()[-1]
+        return {m[2]: m[1] for m in re.finditer(r"^(\d+)\. (.+)$", last, re.MULTILINE)}
+
+    def taps(self, label: str) -> httpx.Response:
+        """Answer with the number of option ``label``, as a WhatsApp visitor does."""
+        return self.says(self.options()[label])
