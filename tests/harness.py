@@ -83,6 +83,7 @@ class _Visitor:
     def __init__(self, bot: RunningBot) -> None:
         self.bot = bot
         self.seen = 0
+        self.logged = 0
         self.transcript: list[str] = []
 
     @property
@@ -94,13 +95,19 @@ class _Visitor:
 
     def reads(self) -> str:
         """Everything the bot sent since the last read, as one text (messages joined by ``---``)."""
-        self.bot.wait_delivered(self.channel, self.chat_id)
+        self._log_received()
         new = self._received()[self.seen :]
         self.seen += len(new)
-        self.transcript += [f"PST Bot: {text}" for text in new]
         return "\n---\n".join(new)
 
+    def _log_received(self) -> None:
+        self.bot.wait_delivered(self.channel, self.chat_id)
+        new = self._received()[self.logged :]
+        self.logged += len(new)
+        self.transcript += [f"PST Bot: {text}" for text in new]
+
     def _said(self, text: str) -> None:
+        self._log_received()
         self.transcript.append(f"Pengunjung: {text}")
 
 
@@ -125,7 +132,13 @@ class TelegramVisitor(_Visitor):
         return str(self.user["id"])
 
     def _received(self) -> list[str]:
-        return self.api.texts(self.user["id"])
+        """Each message's text, then its inline buttons as "[label]" on one line."""
+        shown = []
+        for message in self.api.messages(self.user["id"]):
+            rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+            buttons = " ".join(f"[{b['text']}]" for row in rows for b in row)
+            shown.append(f"{message['text']}\n{buttons}" if buttons else message["text"])
+        return shown
 
     def post(self, update: Any, secret: str | None = None) -> httpx.Response:
         """POST an update to the webhook as Telegram does."""
