@@ -135,3 +135,56 @@ class Ticket(Base):
     due_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Publication(Base):
+    """A BPS publication in the library catalogue (BPS WebAPI ``publication`` fields).
+
+    ``domain`` is the BPS domain code (Ketapang 6106, not Kemendagri's 61.04). ``verified`` is
+    False for modelled demonstration records, which carry no invented ISSN, date or link.
+    ``local_file`` is a path under the files folder when a PDF is on hand; ``pdf_url`` a remote
+    PDF fetched into the cache before stamping.
+    """
+
+    __tablename__ = "publications"
+    __table_args__ = (UniqueConstraint("domain", "pub_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(4), index=True)
+    pub_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    abstract: Mapped[str | None] = mapped_column(Text)
+    issn: Mapped[str | None] = mapped_column(String(32))
+    kat_no: Mapped[str | None] = mapped_column(String(32))
+    pub_no: Mapped[str | None] = mapped_column(String(32))
+    year: Mapped[int | None]
+    sch_date: Mapped[dt.date | None]
+    rl_date: Mapped[dt.date | None]
+    updt_date: Mapped[dt.date | None]
+    cover_url: Mapped[str | None] = mapped_column(Text)
+    pdf_url: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    local_file: Mapped[str | None] = mapped_column(String(300))
+    size: Mapped[str | None] = mapped_column(String(32))
+    subject: Mapped[str | None] = mapped_column(String(120))
+    printed_copy: Mapped[bool] = mapped_column(default=False)
+    verified: Mapped[bool] = mapped_column(default=True)
+    provenance: Mapped[str | None] = mapped_column(String(60))
+    source: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Download(Base):
+    """One watermarked softcopy handed to a visitor: who got which publication when.
+
+    ``download_id`` is stamped on every page and is the key of the signed download link.
+    """
+
+    __tablename__ = "downloads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    download_id: Mapped[str] = mapped_column(String(32), unique=True)
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("visitors.id"), index=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"), index=True)
+    office_code: Mapped[str] = mapped_column(String(4))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
