@@ -29,6 +29,9 @@ def create_app(service: Service) -> Flask:
             )
         )
 
+    if service.downloads.public_base_url:
+        app.register_blueprint(service.downloads.blueprint())
+
     @app.get("/healthz")
     def healthz():
         with service.db.engine.connect() as conn:

@@ -82,12 +82,12 @@ def worker() -> None:
 @click.option("--user", default="terminal", show_default=True, help="who you are in the chat")
 def chat(user: str) -> None:
     """Talk to the bot in this terminal (no accounts needed). Ctrl-D ends."""
-    from bot.channels.local import CHANNEL, LocalSender, LocalSession
+    from bot.channels.local import CHANNEL, LocalSession
     from bot.service import Service
 
     _logging("WARNING")
     settings, pst = _load()
-    service = Service(settings, pst, senders={CHANNEL: LocalSender(sys.stdout)})
+    service = Service(settings, pst, terminal=sys.stdout)
     session = LocalSession(user)
     click.echo('PST Bot — ketik pesan, misalnya "halo" (Ctrl-D untuk keluar).')
     try:
@@ -150,3 +150,8 @@ def set_telegram_webhook() -> None:
     finally:
         sender.close()
     click.echo("webhook set")
+
+
+from catalogue.cli import catalogue  # noqa: E402
+
+main.add_command(catalogue)

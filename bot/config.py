@@ -118,6 +118,7 @@ class Office(_Strict):
     jam_layanan: dict[str, Hours]
     whatsapp: str | None = None
     staff_chat_id: int | None = None
+    libur_tambahan: list[dt.date] = []
     pengaduan: Pengaduan
     layanan: dict[Service, ServiceStandard]
 

@@ -48,11 +48,21 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A watermarked softcopy to send: the ``Download`` it belongs to and the file name shown."""
+
+    download_id: str
+    filename: str
+
+
+@dataclass(frozen=True)
 class Reply:
-    """One message to the visitor: text and, optionally, options to choose from."""
+    """One message to the visitor: text and, optionally, options to choose from or a file
+    (then ``text`` is its caption)."""
 
     text: str
     options: tuple[Option, ...] = ()
+    attachment: Attachment | None = None
 
 
 @dataclass(frozen=True)
@@ -96,16 +106,25 @@ class Turn:
     """What a handler sees of one inbound message, and where it puts its replies."""
 
     def __init__(
-        self, inbound: Inbound, visitor: Visitor, convo: Conversation, pst: PstConfig, texts: Texts
+        self,
+        inbound: Inbound,
+        visitor: Visitor,
+        pst: PstConfig,
+        texts: Texts,
+        session: Session,
+        catalogue: Any = None,
     ) -> None:
         self.inbound = inbound
         self.visitor = visitor
-        self.convo = convo
+        self.convo = visitor.conversation
         self.pst = pst
+        self.session = session
+        self.catalogue = catalogue
         self.texts = texts
         self.replies: list[Reply] = []
+        self.notices: list[tuple[str, str, Reply]] = []  # (channel, chat_id, reply) to others
         # A deep copy: the JSON column is only saved when a different value is assigned back.
-        self.slots: dict[str, Any] = copy.deepcopy(convo.slots)
+        self.slots: dict[str, Any] = copy.deepcopy(self.convo.slots)
 
     @property
     def office(self) -> Office | None:
@@ -126,9 +145,11 @@ class Turn:
         """The text ``key`` in the visitor's language, filled with ``values``."""
         return self.texts.get(self.visitor.lang, key, **values)
 
-    def say(self, text: str, options: Sequence[Option] = ()) -> None:
+    def say(
+        self, text: str, options: Sequence[Option] = (), attachment: Attachment | None = None
+    ) -> None:
         """Queue a reply; options offered here are what the next answer is matched against."""
-        self.replies.append(Reply(text, tuple(options)))
+        self.replies.append(Reply(text, tuple(options), attachment))
         if options:
             self.slots["_options"] = [[o.key, o.label] for o in options]
 
@@ -167,7 +188,8 @@ def _normalize(text: str) -> str:
 class Engine:
     """Runs flows over stored conversations; ``states`` maps state names to :class:`State`.
 
-    ``render`` turns a reply into the outbox rows of a channel: ``(method, payload)`` pairs.
+    ``render(channel, chat_id, reply_from, lang, reply)`` turns a reply into the outbox rows of a
+    channel: ``(method, payload)`` pairs.
     """
 
     def __init__(
@@ -177,7 +199,7 @@ class Engine:
         texts: Texts,
         states: dict[str, State],
         router: Callable[[Turn], str | None],
-        render: Callable[[Inbound, Visitor, Reply, Texts], list[tuple[str, dict[str, Any]]]],
+        render: Callable[[str, str, str | None, str, Reply], list[tuple[str, dict[str, Any]]]],
     ) -> None:
         self.db = db
         self.pst = pst
@@ -185,19 +207,20 @@ class Engine:
         self.states = states
         self.router = router
         self.render = render
+        self.catalogue: Any = None  # the publication search index, set by the service
 
-    def handle(self, inbound: Inbound) -> bool:
-        """Process ``inbound`` in one transaction; False when its message id was seen before."""
+    def handle(self, inbound: Inbound) -> set[tuple[str, str]]:
+        """Process ``inbound`` in one transaction; return the chats given something to deliver
+        (none when its message id was seen before)."""
         with self.db.transaction() as session:
             if not _first_delivery(session, inbound):
                 logger.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
-                return False
+                return set()
             visitor = _load_visitor(session, inbound)
-            turn = Turn(inbound, visitor, visitor.conversation, self.pst, self.texts)
+            turn = Turn(inbound, visitor, self.pst, self.texts, session, self.catalogue)
             self._run(turn)
             turn.convo.slots = turn.slots
-            self._enqueue(session, turn)
-        return True
+            return self._enqueue(session, turn)
 
     def _run(self, turn: Turn) -> None:
         target = self.router(turn)
@@ -211,19 +234,22 @@ class Engine:
         turn.convo.state = name
         self.states[name].prompt(turn)
 
-    def _enqueue(self, session: Session, turn: Turn) -> None:
+    def _enqueue(self, session: Session, turn: Turn) -> set[tuple[str, str]]:
         inbound, visitor = turn.inbound, turn.visitor
-        rows: list[tuple[str, dict[str, Any]]] = []
+        own = (inbound.channel, inbound.chat_id)
+        rows: list[tuple[tuple[str, str], str, dict[str, Any]]] = []
         if inbound.callback_id:
-            rows.append(("answerCallbackQuery", {"callback_query_id": inbound.callback_id}))
+            rows.append((own, "answerCallbackQuery", {"callback_query_id": inbound.callback_id}))
+        sender = inbound.reply_from or visitor.reply_from
         for reply in turn.replies:
-            rows.extend(self.render(inbound, visitor, reply, self.texts))
-        for method, payload in rows:
-            session.add(
-                Outbox(
-                    channel=inbound.channel, chat_id=inbound.chat_id, method=method, payload=payload
-                )
-            )
+            for method, payload in self.render(*own, sender, visitor.lang, reply):
+                rows.append((own, method, payload))
+        for channel, chat_id, reply in turn.notices:
+            for method, payload in self.render(channel, chat_id, None, "id", reply):
+                rows.append(((channel, chat_id), method, payload))
+        for (channel, chat_id), method, payload in rows:
+            session.add(Outbox(channel=channel, chat_id=chat_id, method=method, payload=payload))
+        return {chat for chat, _, _ in rows}
 
 
 def _first_delivery(session: Session, inbound: Inbound) -> bool:

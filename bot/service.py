@@ -1,23 +1,27 @@
-"""One running PST Bot: database, engine, channel senders, outbox courier and scheduler."""
+"""One running PST Bot: database, catalogue, engine, channel senders, outbox and scheduler."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TextIO
 
 from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy import func, select
 
 import handlers
 from bot import scheduler
 from bot.channels import local, telegram, whatsapp
-from bot.channels.base import Sender
 from bot.config import PstConfig
+from bot.downloads import Downloads
 from bot.engine import Engine, Inbound, Reply
 from bot.outbox import Courier
 from bot.settings import Settings
 from bot.texts import Texts
+from catalogue.importer import load_default
+from catalogue.samples import ensure_sample_files
+from catalogue.search import SearchIndex
 from storage.db import Database, migrate
-from storage.models import Visitor
+from storage.models import Publication
 
 logger = logging.getLogger(__name__)
 RENDERERS = {
@@ -27,41 +31,63 @@ RENDERERS = {
 }
 
 
-def render(inbound: Inbound, visitor: Visitor, reply: Reply, texts: Texts):
-    """Outbox rows for ``reply`` in the visitor's channel."""
-    return RENDERERS[visitor.channel](inbound, visitor, reply, texts)
-
-
 class Service:
-    """Everything one process needs; ``senders`` adds or replaces channel senders (the
-    terminal channel of ``pstbot chat``)."""
+    """Everything one process needs. ``terminal`` turns on the local channel of ``pstbot chat``,
+    writing replies to that stream."""
 
-    def __init__(
-        self, settings: Settings, pst: PstConfig, senders: dict[str, Sender] | None = None
-    ) -> None:
+    def __init__(self, settings: Settings, pst: PstConfig, terminal: TextIO | None = None) -> None:
         self.settings = settings
         self.pst = pst
         self.db = Database(settings.database_url)
         migrate(self.db.engine)
         self.texts = Texts.load()
+        self.downloads = Downloads(
+            self.db, pst, settings.data_dir, settings.secret_key, settings.public_base_url
+        )
         self.senders: dict[str, Any] = {}
         if settings.telegram_enabled:
             self.senders[telegram.CHANNEL] = telegram.TelegramSender(
-                settings.telegram_bot_token, settings.telegram_api_url
+                settings.telegram_bot_token, settings.telegram_api_url, self.downloads.prepare
             )
         if settings.whatsapp_enabled:
             self.senders[whatsapp.CHANNEL] = whatsapp.TwilioSender(
-                settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url
+                settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url,
+                self.downloads.url,
             )
-        self.senders.update(senders or {})
+        if terminal is not None:
+            self.senders[local.CHANNEL] = local.LocalSender(terminal, self.downloads.prepare)
         self.courier = Courier(self.db, self.senders, settings.outbox_backoff_seconds)
-        self.engine = Engine(self.db, pst, self.texts, handlers.STATES, handlers.route, render)
+        self.engine = Engine(
+            self.db, pst, self.texts, handlers.STATES, handlers.route, self.render
+        )
+        self.load_catalogue()
         self.scheduler: BaseScheduler | None = None
 
+    def load_catalogue(self) -> None:
+        """Load the shipped catalogue into an empty database, create the sample PDFs it
+        points at, and (re)build the search index."""
+        with self.db.transaction() as session:
+            empty = not session.scalar(select(func.count(Publication.id)))
+        if empty:
+            counts = load_default(self.db)
+            logger.info("empty catalogue: loaded the shipped publications %s", counts)
+        with self.db.transaction() as session:
+            samples = session.scalars(
+                select(Publication).where(Publication.local_file.startswith("samples/"))
+            ).all()
+        ensure_sample_files(self.downloads.files_dir, samples)
+        self.engine.catalogue = SearchIndex.from_db(self.db)
+
+    def render(
+        self, channel: str, chat_id: str, reply_from: str | None, lang: str, reply: Reply
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Outbox rows for ``reply`` to ``chat_id`` on ``channel``."""
+        return RENDERERS[channel](chat_id, reply_from, lang, reply, self.texts)
+
     def receive(self, inbound: Inbound) -> None:
-        """Handle one inbound message and start delivering its replies."""
-        if self.engine.handle(inbound):
-            self.courier.kick(inbound.channel, inbound.chat_id)
+        """Handle one inbound message and start delivering what it produced."""
+        for channel, chat_id in self.engine.handle(inbound):
+            self.courier.kick(channel, chat_id)
 
     def start_scheduler(self) -> None:
         """Run this process's scheduler (only one per deployment)."""

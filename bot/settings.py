@@ -20,12 +20,15 @@ class Settings(BaseSettings):
 
     Telegram is on when ``TELEGRAM_BOT_TOKEN`` is set and then needs ``TELEGRAM_WEBHOOK_SECRET``
     (the ``secret_token`` of setWebhook: 1–256 of ``A-Z a-z 0-9 _ -``, Bot API "setWebhook").
-    WhatsApp is on when ``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN`` are set.
+    WhatsApp is on when ``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN`` are set, and then needs
+    ``PSTBOT_SECRET_KEY`` (signs file links) and ``PUBLIC_BASE_URL`` (where Twilio fetches them).
     """
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
 
     config_path: Path = Field(Path("config.yaml"), alias="PSTBOT_CONFIG")
+    data_dir: Path = Field(Path("var"), alias="PSTBOT_DATA_DIR")
+    secret_key: str | None = Field(None, alias="PSTBOT_SECRET_KEY", min_length=16)
     database_url: str = Field(DEFAULT_DB, alias="DATABASE_URL")
     public_base_url: str | None = Field(None, alias="PUBLIC_BASE_URL")
 
@@ -54,6 +57,11 @@ class Settings(BaseSettings):
             raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_BOT_TOKEN is set")
         if bool(self.twilio_account_sid) != bool(self.twilio_auth_token):
             raise ValueError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together")
+        if self.twilio_account_sid and not (self.secret_key and self.public_base_url):
+            raise ValueError(
+                "PSTBOT_SECRET_KEY and PUBLIC_BASE_URL are required with WhatsApp: files are "
+                "sent as signed links that Twilio fetches"
+            )
         return self
 
     @property

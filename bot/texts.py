@@ -1,7 +1,8 @@
 """What the bot says, one catalogue per language (``bot/locales/<lang>.yaml``).
 
 Indonesian (``id``) is the default and the reference: every key exists there, and the other
-catalogues must have the same keys and the same ``{placeholders}`` (a test checks this).
+catalogues must have the same keys and the same ``{placeholders}`` (a test checks this) —
+except ``staff_*`` texts, which go to PST staff and exist in Indonesian only.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Handlers never import telegram or twilio: they read an ``Inbound`` through a ``T
 ``Reply`` objects (``bot/engine.py``).
 """
 
-from handlers import info, language, menu, office, registration
+from handlers import info, language, library, menu, office, registration
 
 STATES = {
     **menu.STATES,
@@ -12,5 +12,6 @@ STATES = {
     **language.STATES,
     **info.STATES,
     **registration.STATES,
+    **library.STATES,
 }
 route = menu.route

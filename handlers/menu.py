@@ -60,7 +60,7 @@ ENTRIES = (
     "kantor",
     "bahasa",
 )
-COMING_SOON = {"perpustakaan", "permintaan_data", "konsultasi", "pengaduan", "penilaian", "status"}
+COMING_SOON = {"permintaan_data", "konsultasi", "pengaduan", "penilaian", "status"}
 
 
 def route(turn: Turn) -> str | None:
@@ -111,6 +111,8 @@ def handle_main(turn: Turn) -> str:
         return "registration.review" if turn.visitor.registered else "registration.consent"
     if choice == "kantor":
         return "office.choose"
+    if choice == "perpustakaan":
+        return "library.query"
     if choice == "bahasa":
         turn.slots["_return"] = "menu.main"
         return "language.choose"

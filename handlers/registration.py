@@ -9,7 +9,9 @@ phonenumbers) and kept in the conversation until the visitor saves the whole pro
 | registration.consent   | agree to data processing?     | registration.nama, menu.main    |
 | registration.<field>   | nama, email, telepon,         | the next field, or review when  |
 |                        | instansi, pekerjaan, tujuan   | editing one field               |
-| registration.review    | save / change / back          | menu.main, registration.pick    |
+| registration.review    | save / change / back          | the step that asked for the     |
+|                        |                               | guest book (``_resume``), or    |
+|                        |                               | menu.main; registration.pick    |
 | registration.pick      | which field to change         | registration.<field>            |
 """
 
@@ -42,6 +44,7 @@ def handle_consent(turn: Turn) -> str:
         turn.slots["draft"] = {}
         return "registration.nama"
     if turn.choice == "tidak":
+        turn.slots.pop("_resume", None)
         turn.say(turn.t("consent_refused"))
         return "menu.main"
     turn.say(turn.t("not_understood"))
@@ -147,7 +150,7 @@ def handle_review(turn: Turn) -> str:
         turn.visitor.consent_at = turn.visitor.consent_at or utcnow()
         turn.slots.pop("dirty", None)
         turn.say(turn.t("reg_saved", name=draft["nama"]))
-        return "menu.main"
+        return turn.slots.pop("_resume", None) or "menu.main"
     if choice == "ubah":
         return "registration.pick"
     if choice == "menu":

@@ -136,6 +136,8 @@ class Ticket(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    visitor: Mapped[Visitor] = relationship()
+
 
 class Publication(Base):
     """A BPS publication in the library catalogue (BPS WebAPI ``publication`` fields).

@@ -37,10 +37,26 @@ def only_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
+STAFF_CHATS = {"6106": -1001006106, "3324": -1001003324, "7601": -1001007601,
+               "1905": -1001001905, "6571": -1001006571}
+
+
 @pytest.fixture(scope="session")
 def pst():
     """The shipped config.yaml."""
     return load_config(ROOT / "config.yaml")
+
+
+@pytest.fixture(scope="session")
+def test_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped config.yaml with a staff group (a forum supergroup id) for every office."""
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    for code, chat in STAFF_CHATS.items():
+        head, sep, rest = text.partition(f'code: "{code}"')
+        text = head + sep + rest.replace("staff_chat_id: null", f"staff_chat_id: {chat}", 1)
+    path = tmp_path_factory.mktemp("config") / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -74,12 +90,15 @@ def twilio_api(pst) -> Iterator[FakeTwilio]:
 
 @pytest.fixture
 def pstbot(
-    database_url: str, telegram_api: FakeTelegram, twilio_api: FakeTwilio
+    database_url: str, telegram_api: FakeTelegram, twilio_api: FakeTwilio, test_config: Path,
+    tmp_path: Path,
 ) -> Iterator[RunningBot]:
     """PST Bot serving HTTP on 127.0.0.1 with both channels pointed at the fakes."""
     bot = RunningBot(
         {
-            "PSTBOT_CONFIG": str(ROOT / "config.yaml"),
+            "PSTBOT_CONFIG": str(test_config),
+            "PSTBOT_DATA_DIR": str(tmp_path / "data"),
+            "PSTBOT_SECRET_KEY": "test-secret-key-0123456789",
             "DATABASE_URL": database_url,
             "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
             "TELEGRAM_WEBHOOK_SECRET": "pst-secret_123",

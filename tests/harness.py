@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import socket
 import threading
 import time
 from typing import Any
@@ -31,6 +32,13 @@ SHARED_NUMBER = "+14155238886"
 _ids = itertools.count(700_000_000)
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class RunningBot:
     """The real Flask app of a :class:`Service`, served over HTTP on 127.0.0.1."""
 
@@ -39,13 +47,16 @@ class RunningBot:
         self.service: Service | None = None
 
     def start(self) -> RunningBot:
+        if "PUBLIC_BASE_URL" not in self.env:
+            self.env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{free_port()}"
+        self.url = self.env["PUBLIC_BASE_URL"]
         settings, pst = load_settings(**self.env)
         self.service = Service(settings, pst)
         self.service.start_scheduler()
-        self._server = make_server("127.0.0.1", 0, create_app(self.service), threaded=True)
+        port = int(self.url.rsplit(":", 1)[1])
+        self._server = make_server("127.0.0.1", port, create_app(self.service), threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
         return self
 
     def stop(self) -> None:
@@ -137,7 +148,10 @@ class TelegramVisitor(_Visitor):
         for message in self.api.messages(self.user["id"]):
             rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
             buttons = " ".join(f"[{b['text']}]" for row in rows for b in row)
-            shown.append(f"{message['text']}\n{buttons}" if buttons else message["text"])
+            text = message.get("text") or message.get("caption", "")
+            if "document" in message:
+                text = f"[dokumen: {message['document'].filename}]\n{text}"
+            shown.append(f"{text}\n{buttons}" if buttons else text)
         return shown
 
     def post(self, update: Any, secret: str | None = None) -> httpx.Response:

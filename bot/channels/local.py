@@ -4,29 +4,37 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.channels.base import numbered
 from bot.engine import Inbound, Reply
 from bot.texts import Texts
-from storage.models import Visitor
 
 CHANNEL = "local"
 
 
-def render(_inbound: Inbound, visitor: Visitor, reply: Reply, texts: Texts):
-    """One ``print`` call per reply, options numbered as on WhatsApp."""
-    return [("print", {"text": numbered(reply, texts, visitor.lang)})]
+def render(chat_id: str, _reply_from: str | None, lang: str, reply: Reply, texts: Texts):
+    """One ``print`` call per reply, options numbered as on WhatsApp, a file by its id."""
+    payload = {"text": numbered(reply, texts, lang)}
+    if reply.attachment:
+        payload["download_id"] = reply.attachment.download_id
+    return [("print", payload)]
 
 
 class LocalSender:
-    """Writes replies to a terminal stream."""
+    """Writes replies to a terminal stream; a file is prepared and shown by its path."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, documents: Callable[[str], Path]) -> None:
         self.out = out
+        self.documents = documents
 
     def send(self, method: str, payload: dict[str, Any]) -> None:
-        print(f"\nPST Bot:\n{payload['text']}", file=self.out, flush=True)
+        text = payload["text"]
+        if "download_id" in payload:
+            text += f"\n[file: {self.documents(payload['download_id'])}]"
+        print(f"\nPST Bot:\n{text}", file=self.out, flush=True)
 
 
 class LocalSession:

@@ -15,6 +15,7 @@ import os
 import re
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -22,17 +23,17 @@ from flask import Blueprint, jsonify, request
 # Opt in to PTB 22's timedelta-valued ``RetryAfter.retry_after`` (the int form is deprecated).
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from telegram import Bot, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.channels.base import SendError, split_text
 from bot.engine import Inbound, Reply
 from bot.texts import Texts
-from storage.models import Visitor
 
 logger = logging.getLogger(__name__)
 CHANNEL = "telegram"
 TEXT_MAX = 4096
+CAPTION_MAX = 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -74,10 +75,20 @@ def parse_update(data: Any) -> Inbound | None:
     )
 
 
-def render(inbound: Inbound | None, visitor: Visitor, reply: Reply, texts: Texts):
-    """``sendMessage`` calls for ``reply``: long texts split, options as an inline keyboard."""
-    pieces = split_text(reply.text, TEXT_MAX)
-    calls = [("sendMessage", {"chat_id": visitor.chat_id, "text": piece}) for piece in pieces]
+def render(chat_id: str, _reply_from: str | None, _lang: str, reply: Reply, _texts: Texts):
+    """Bot API calls for ``reply``: ``sendMessage`` (long texts split, options as an inline
+    keyboard), ``sendDocument`` for a file with the text as caption when it fits 1024."""
+    text = reply.text
+    calls: list[tuple[str, dict[str, Any]]] = []
+    if reply.attachment:
+        caption = text if len(text) <= CAPTION_MAX else ""
+        text = "" if caption else text
+    calls += [("sendMessage", {"chat_id": chat_id, "text": p}) for p in split_text(text, TEXT_MAX)]
+    if reply.attachment:
+        document = {"download_id": reply.attachment.download_id,
+                    "filename": reply.attachment.filename}
+        calls.append(("sendDocument", {"chat_id": chat_id, "document": document,
+                                       "caption": caption}))
     if reply.options:
         keyboard = [[{"text": o.label, "callback_data": o.key}] for o in reply.options]
         calls[-1][1]["reply_markup"] = {"inline_keyboard": keyboard}
@@ -115,8 +126,11 @@ class TelegramSender:
     first use (so after a gunicorn worker forks), and calls are submitted to it from any thread.
     """
 
-    def __init__(self, token: str, api_url: str) -> None:
+    def __init__(
+        self, token: str, api_url: str, documents: Callable[[str], Path] | None = None
+    ) -> None:
         self._bot = Bot(token, base_url=f"{api_url}/bot")
+        self._documents = documents
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -136,6 +150,10 @@ class TelegramSender:
         kwargs = dict(payload)
         if "reply_markup" in kwargs:
             kwargs["reply_markup"] = InlineKeyboardMarkup.de_json(kwargs["reply_markup"], None)
+        if isinstance(kwargs.get("document"), dict):
+            doc = kwargs["document"]
+            path = self._documents(doc["download_id"])
+            kwargs["document"] = InputFile(path.read_bytes(), filename=doc["filename"])
         # Bot API method names map to PTB's snake_case methods (sendMessage -> send_message).
         return await getattr(self._bot, re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower())(**kwargs)
 

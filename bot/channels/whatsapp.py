@@ -24,7 +24,6 @@ from bot.channels.base import SendError, numbered, split_text
 from bot.config import PstConfig
 from bot.engine import Inbound, Reply
 from bot.texts import Texts
-from storage.models import Visitor
 
 logger = logging.getLogger(__name__)
 CHANNEL = "whatsapp"
@@ -61,13 +60,16 @@ def parse_form(form: Any, pst: PstConfig) -> Inbound:
     )
 
 
-def render(inbound: Inbound | None, visitor: Visitor, reply: Reply, texts: Texts):
-    """``messages.create`` calls for ``reply``: options numbered, long texts split at 1600."""
-    sender = inbound.reply_from if inbound else visitor.reply_from
-    return [
-        ("messages.create", {"from_": sender, "to": visitor.chat_id, "body": piece})
-        for piece in split_text(numbered(reply, texts, visitor.lang), BODY_MAX)
+def render(chat_id: str, reply_from: str | None, lang: str, reply: Reply, texts: Texts):
+    """``messages.create`` calls for ``reply``: options numbered, long texts split at 1600; a
+    file goes with the last piece as ``media_download`` (a signed link is made when sending)."""
+    calls = [
+        ("messages.create", {"from_": reply_from, "to": chat_id, "body": piece})
+        for piece in split_text(numbered(reply, texts, lang), BODY_MAX)
     ]
+    if reply.attachment:
+        calls[-1][1]["media_download"] = [reply.attachment.download_id, reply.attachment.filename]
+    return calls
 
 
 def blueprint(
@@ -99,14 +101,24 @@ def blueprint(
 class TwilioSender:
     """Sends through the Twilio REST API with twilio's :class:`~twilio.rest.Client`."""
 
-    def __init__(self, account_sid: str, auth_token: str, api_url: str) -> None:
+    def __init__(
+        self, account_sid: str, auth_token: str, api_url: str,
+        media_url: Callable[[str, str], str] | None = None,
+    ) -> None:
         self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=30))
         self.client.api.base_url = api_url
+        self._media_url = media_url
 
     def send(self, method: str, payload: dict[str, Any]) -> None:
-        """Create a message; raises :class:`SendError` (429/5xx/network errors: temporary)."""
+        """Create a message; raises :class:`SendError` (429/5xx/network errors: temporary).
+
+        ``media_download`` in the payload becomes ``media_url``: the signed, expiring link of the
+        watermarked file, which Twilio fetches (at most 10 media per message)."""
+        kwargs = dict(payload)
+        if "media_download" in kwargs:
+            kwargs["media_url"] = [self._media_url(*kwargs.pop("media_download"))]
         try:
-            self.client.messages.create(**payload)
+            self.client.messages.create(**kwargs)
         except TwilioRestException as exc:
             # 401: credentials being fixed; 429: rate limit; 5xx: Twilio trouble. Others are final.
             temporary = exc.status in (401, 429) or exc.status >= 500

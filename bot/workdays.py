@@ -1,0 +1,65 @@
+"""Working days of an office: weekdays the office opens, minus Indonesian public holidays,
+*cuti bersama* and the dates the office adds in ``config.yaml`` (``libur_tambahan``).
+
+Holidays come from the ``holidays`` package: ``country_holidays("ID", categories=(PUBLIC,
+GOVERNMENT))`` — GOVERNMENT holds the *cuti bersama* (joint leave) days. Dates are the office's
+local dates; times are aware datetimes in the office's time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from functools import lru_cache
+
+import holidays
+
+from bot.config import WEEKDAYS, Office
+
+
+@lru_cache(maxsize=8)
+def _indonesian_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(
+        "ID", categories=(holidays.PUBLIC, holidays.GOVERNMENT), language="id", years=year
+    )
+
+
+def holiday_name(office: Office, day: dt.date) -> str | None:
+    """The name of the holiday on ``day`` (national, cuti bersama or the office's own), if any."""
+    if day in office.libur_tambahan:
+        return "Libur kantor"
+    return _indonesian_holidays(day.year).get(day)
+
+
+def is_working_day(office: Office, day: dt.date) -> bool:
+    """True when ``office`` opens on ``day``: a weekday in its hours and not a holiday."""
+    return WEEKDAYS[day.weekday()] in office.jam_layanan and holiday_name(office, day) is None
+
+
+def working_days_from(office: Office, start: dt.date) -> Iterator[dt.date]:
+    """Working days of ``office`` from ``start`` (inclusive) onwards, endlessly."""
+    day = start
+    while True:
+        if is_working_day(office, day):
+            yield day
+        day += dt.timedelta(days=1)
+
+
+def visit_slots(office: Office, day: dt.date, now: dt.datetime) -> list[dt.time]:
+    """Whole-hour starts of one-hour visits on working day ``day``, inside the opening hours and
+    after ``now`` (an aware datetime), in the office's local time."""
+    hours = office.jam_layanan[WEEKDAYS[day.weekday()]]
+    first = hours.buka.hour + (1 if hours.buka.minute else 0)
+    slots = [dt.time(h) for h in range(first, hours.tutup.hour)]
+    return [t for t in slots if dt.datetime.combine(day, t, office.tz) > now]
+
+
+def bookable_days(office: Office, now: dt.datetime, count: int) -> list[dt.date]:
+    """The next ``count`` working days that still have a visit slot after ``now``."""
+    days = working_days_from(office, now.astimezone(office.tz).date())
+    found: list[dt.date] = []
+    while len(found) < count:
+        day = next(days)
+        if visit_slots(office, day, now):
+            found.append(day)
+    return found

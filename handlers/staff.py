@@ -1,0 +1,32 @@
+"""Messages to the office's staff chat (``staff_chat_id`` in config.yaml, a Telegram group).
+
+Staff read Indonesian, whatever the visitor's language.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.config import Office
+from bot.engine import Reply, Turn
+
+logger = logging.getLogger(__name__)
+STAFF_CHANNEL = "telegram"
+
+
+def notify(turn: Turn, office: Office, key: str, **values: Any) -> None:
+    """Queue text ``key`` (with the visitor's guest-book details) to ``office``'s staff chat.
+
+    Without a configured staff chat nothing is queued and a warning is logged: the ticket still
+    exists and is listed for staff.
+    """
+    if office.staff_chat_id is None:
+        logger.warning("office %s has no staff_chat_id: %s not posted", office.code, key)
+        return
+    v = turn.visitor
+    text = turn.texts.get(
+        "id", key, name=v.nama or "-", email=v.email or "-", phone=v.telepon or "-",
+        channel=v.channel, **values,
+    )
+    turn.notices.append((STAFF_CHANNEL, str(office.staff_chat_id), Reply(text)))
