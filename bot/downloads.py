@@ -31,8 +31,13 @@ class Downloads:
     """Prepares stamped files under ``data_dir`` and signs their links."""
 
     def __init__(
-        self, db: Database, pst: PstConfig, data_dir: Path, secret: str | None,
-        public_base_url: str | None, max_age: int = 24 * 3600,
+        self,
+        db: Database,
+        pst: PstConfig,
+        data_dir: Path,
+        secret: str | None,
+        public_base_url: str | None,
+        max_age: int = 24 * 3600,
     ) -> None:
         self.db, self.pst = db, pst
         self.files_dir = data_dir / "files"
@@ -68,8 +73,17 @@ class Downloads:
         when = download.created_at.replace(tzinfo=dt.UTC).astimezone(office.tz)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         tmp = dst.with_suffix(f".{os.getpid()}.tmp")
-        pages = stamp(src, tmp, Stamp(name=visitor.nama or "-", email=visitor.email or "-",
-                                      office=office.nama, time=when, download_id=download_id))
+        pages = stamp(
+            src,
+            tmp,
+            Stamp(
+                name=visitor.nama or "-",
+                email=visitor.email or "-",
+                office=office.nama,
+                time=when,
+                download_id=download_id,
+            ),
+        )
         os.replace(tmp, dst)
         logger.info("download %s stamped (%s pages)", download_id, pages)
         return dst
@@ -95,12 +109,18 @@ class Downloads:
             try:
                 download_id = self._signer.loads(token, max_age=self.max_age)
             except SignatureExpired:
-                return Response("Tautan unduhan sudah kedaluwarsa. Silakan unduh ulang lewat chat.",
-                                status=410, mimetype="text/plain")
+                return Response(
+                    "Tautan unduhan sudah kedaluwarsa. Silakan unduh ulang lewat chat.",
+                    status=410,
+                    mimetype="text/plain",
+                )
             except BadSignature:
                 logger.warning("download link with a bad signature refused")
                 return Response("Tautan tidak dikenal.", status=404, mimetype="text/plain")
-            return send_file(self.prepare(download_id), mimetype="application/pdf",
-                             download_name=pdf_filename(filename.removesuffix(".pdf")))
+            return send_file(
+                self.prepare(download_id),
+                mimetype="application/pdf",
+                download_name=pdf_filename(filename.removesuffix(".pdf")),
+            )
 
         return bp

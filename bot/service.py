@@ -51,15 +51,15 @@ class Service:
             )
         if settings.whatsapp_enabled:
             self.senders[whatsapp.CHANNEL] = whatsapp.TwilioSender(
-                settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url,
+                settings.twilio_account_sid,
+                settings.twilio_auth_token,
+                settings.twilio_api_url,
                 self.downloads.url,
             )
         if terminal is not None:
             self.senders[local.CHANNEL] = local.LocalSender(terminal, self.downloads.prepare)
         self.courier = Courier(self.db, self.senders, settings.outbox_backoff_seconds)
-        self.engine = Engine(
-            self.db, pst, self.texts, handlers.STATES, handlers.route, self.render
-        )
+        self.engine = Engine(self.db, pst, self.texts, handlers.STATES, handlers.route, self.render)
         self.load_catalogue()
         self.scheduler: BaseScheduler | None = None
 

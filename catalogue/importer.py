@@ -94,14 +94,6 @@ class ImportCounts:
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
 
-    def __add__(self, other: ImportCounts) -> ImportCounts:
-        return ImportCounts(
-            self.inserted + other.inserted,
-            self.updated + other.updated,
-            self.unchanged + other.unchanged,
-            self.skipped + other.skipped,
-        )
-
     def __str__(self) -> str:
         return (
             f"{self.inserted} inserted, {self.updated} updated, {self.unchanged} unchanged, "

@@ -96,7 +96,8 @@ class SearchIndex:
     """An in-memory index of the catalogue; build it again after the catalogue changes.
 
     ``SearchIndex(records)`` indexes :class:`Record` s; :meth:`from_db` reads them from the
-    ``publications`` table. Searching is read-only and safe from several threads.
+    ``publications`` table. Searching is read-only and safe from several threads. ``years`` is
+    the span of the catalogue's years, which decides what a two-digit year means.
     """
 
     def __init__(self, records: Iterable[Record]) -> None:
@@ -220,7 +221,7 @@ class SearchIndex:
             scores -= self._year_penalty(query.year)
         return np.round(np.clip(scores, 0.0, 100.0), 1)
 
-    def _term(self, term: tuple[tuple[str, ...], ...]) -> tuple[np.ndarray, float, bool, set]:
+    def _term(self, term: tuple[tuple[str, ...], ...]) -> tuple[np.ndarray, float, bool, set[int]]:
         """Credit per publication (0–1), weight, whether it names a place, vocabulary ids."""
         best = np.zeros(len(self._records), np.float32)
         weight, is_place, used = 0.0, False, set()
@@ -268,7 +269,7 @@ class SearchIndex:
         """``word``, or the two vocabulary words it was written as (``dalamangka``)."""
         if word in self._vocab or len(word) < 6:
             return (word,)
-        for cut in range(len(word) - 2, 2, -1):
+        for cut in range(len(word) - 3, 2, -1):  # both parts of three letters or more
             if word[:cut] in self._vocab and word[cut:] in self._vocab:
                 return word[:cut], word[cut:]
         return (word,)

@@ -26,7 +26,12 @@ def notify(turn: Turn, office: Office, key: str, **values: Any) -> None:
         return
     v = turn.visitor
     text = turn.texts.get(
-        "id", key, name=v.nama or "-", email=v.email or "-", phone=v.telepon or "-",
-        channel=v.channel, **values,
+        "id",
+        key,
+        name=v.nama or "-",
+        email=v.email or "-",
+        phone=v.telepon or "-",
+        channel=v.channel,
+        **values,
     )
     turn.notices.append((STAFF_CHANNEL, str(office.staff_chat_id), Reply(text)))

@@ -18,8 +18,13 @@ from storage.models import Ticket, Visitor
 
 
 def new_ticket(
-    session: Session, kind: str, office: Office, visitor: Visitor, summary: str,
-    details: dict[str, Any] | None = None, due_at: dt.datetime | None = None,
+    session: Session,
+    kind: str,
+    office: Office,
+    visitor: Visitor,
+    summary: str,
+    details: dict[str, Any] | None = None,
+    due_at: dt.datetime | None = None,
 ) -> Ticket:
     """Create and flush a ticket of ``kind`` (two letters) for ``visitor`` at ``office``.
 
@@ -31,8 +36,12 @@ def new_ticket(
     )
     for seq in range(taken + 1, taken + 50):
         ticket = Ticket(
-            number=f"{prefix}{seq:04d}", kind=kind, office_code=office.code, visitor=visitor,
-            summary=summary, details=details or {},
+            number=f"{prefix}{seq:04d}",
+            kind=kind,
+            office_code=office.code,
+            visitor=visitor,
+            summary=summary,
+            details=details or {},
             due_at=due_at.astimezone(dt.UTC).replace(tzinfo=None) if due_at else None,
         )
         try:

@@ -37,8 +37,13 @@ def only_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
-STAFF_CHATS = {"6106": -1001006106, "3324": -1001003324, "7601": -1001007601,
-               "1905": -1001001905, "6571": -1001006571}
+STAFF_CHATS = {
+    "6106": -1001006106,
+    "3324": -1001003324,
+    "7601": -1001007601,
+    "1905": -1001001905,
+    "6571": -1001006571,
+}
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +95,10 @@ def twilio_api(pst) -> Iterator[FakeTwilio]:
 
 @pytest.fixture
 def pstbot(
-    database_url: str, telegram_api: FakeTelegram, twilio_api: FakeTwilio, test_config: Path,
+    database_url: str,
+    telegram_api: FakeTelegram,
+    twilio_api: FakeTwilio,
+    test_config: Path,
     tmp_path: Path,
 ) -> Iterator[RunningBot]:
     """PST Bot serving HTTP on 127.0.0.1 with both channels pointed at the fakes."""

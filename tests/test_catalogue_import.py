@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.cli import main
-from catalogue.importer import CatalogueError, import_file, load_default, sync
+from catalogue.importer import CatalogueError, Skipped, import_file, load_default, sync
 from storage.db import Database, migrate
 from storage.models import Publication
 from tests.fakes.webapi import FakeWebApi
@@ -187,11 +187,15 @@ def test_csv_with_an_unknown_column_is_refused(db, tmp_path):
 
 def test_csv_with_only_domain_and_title_is_enough(db, tmp_path):
     path = tmp_path / "min.csv"
-    path.write_text("title,domain\nKota Tarakan Dalam Angka 2024,6571\n", encoding="utf-8")
+    path.write_text(
+        "title,domain\nKota Tarakan Dalam Angka 2024,6571\nKota Tarakan,6571,2023\n",
+        encoding="utf-8",
+    )
 
     counts = import_file(db, path)
 
     assert counts.inserted == 1
+    assert counts.skipped == [Skipped("min.csv:3", "more fields than columns")]
     [pub] = publications(db)
     assert (pub.domain, pub.title, pub.year, pub.printed_copy) == (
         "6571",

@@ -23,8 +23,9 @@ def _sample(pstbot, domain: str) -> Publication:
     """The office's publication that has a (sample) PDF on hand."""
     with pstbot.service.db.transaction() as session:
         return session.scalars(
-            select(Publication).where(Publication.domain == domain,
-                                      Publication.local_file.is_not(None))
+            select(Publication).where(
+                Publication.domain == domain, Publication.local_file.is_not(None)
+            )
         ).first()
 
 
@@ -65,7 +66,7 @@ def test_telegram_visitor_finds_ketapang_dda_requests_and_downloads(pstbot, tele
     _start(tg, "BPS Kabupaten Ketapang")
     tg.says("kabupatn ketapng dlm angka 2022")
     results = tg.reads()
-    assert "untuk \"kabupatn ketapng dlm angka 2022\" di BPS Kabupaten Ketapang" in results
+    assert 'untuk "kabupatn ketapng dlm angka 2022" di BPS Kabupaten Ketapang' in results
     assert KETAPANG_2022 in tg.buttons()
     tg.taps(KETAPANG_2022)
     detail = tg.reads()
@@ -93,8 +94,14 @@ def test_telegram_visitor_finds_ketapang_dda_requests_and_downloads(pstbot, tele
     assert upload.filename.endswith(".pdf")
     with pstbot.service.db.transaction() as session:
         download = session.scalars(select(Download)).one()
-    pages = _assert_stamped(upload.content, "Rudi Hartono", "rudi.hartono@example.com",
-                            download.download_id, "BPS Kabupaten Ketapang", "WIB")
+    pages = _assert_stamped(
+        upload.content,
+        "Rudi Hartono",
+        "rudi.hartono@example.com",
+        download.download_id,
+        "BPS Kabupaten Ketapang",
+        "WIB",
+    )
     assert pages >= 2
 
 

@@ -114,15 +114,19 @@ QUERIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def shipped() -> SearchIndex:
-    """The shipped catalogue (real and modelled records), indexed without a database."""
+def shipped_rows() -> list[dict]:
+    """The shipped catalogue: real records with a domain, then the modelled ones."""
     with (DATA / "publications.jsonl").open(encoding="utf-8") as lines:
         real = jsonl_batch(lines, "publications.jsonl").rows
-    rows = real + modelled.publications(real)
+    return real + modelled.publications(real)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> SearchIndex:
+    """The shipped catalogue indexed without a database."""
     return SearchIndex(
         Record(i, row["domain"], row["pub_id"], row["title"], row["year"], row.get("abstract"))
-        for i, row in enumerate(rows, 1)
+        for i, row in enumerate(shipped_rows(), 1)
     )
 
 
@@ -130,8 +134,8 @@ def titles(result: SearchResult) -> list[str]:
     return [hit.title for hit in result.hits]
 
 
-def test_the_query_table_has_enough_real_titles(shipped):
-    known = {record.title for record in shipped._records}
+def test_the_query_table_has_enough_real_titles():
+    known = {row["title"] for row in shipped_rows()}
     assert len(QUERIES) >= 40
     assert [title for _, title in QUERIES if title not in known] == []
 

@@ -85,10 +85,13 @@ def render(chat_id: str, _reply_from: str | None, _lang: str, reply: Reply, _tex
         text = "" if caption else text
     calls += [("sendMessage", {"chat_id": chat_id, "text": p}) for p in split_text(text, TEXT_MAX)]
     if reply.attachment:
-        document = {"download_id": reply.attachment.download_id,
-                    "filename": reply.attachment.filename}
-        calls.append(("sendDocument", {"chat_id": chat_id, "document": document,
-                                       "caption": caption}))
+        document = {
+            "download_id": reply.attachment.download_id,
+            "filename": reply.attachment.filename,
+        }
+        calls.append(
+            ("sendDocument", {"chat_id": chat_id, "document": document, "caption": caption})
+        )
     if reply.options:
         keyboard = [[{"text": o.label, "callback_data": o.key}] for o in reply.options]
         calls[-1][1]["reply_markup"] = {"inline_keyboard": keyboard}

@@ -102,7 +102,10 @@ class TwilioSender:
     """Sends through the Twilio REST API with twilio's :class:`~twilio.rest.Client`."""
 
     def __init__(
-        self, account_sid: str, auth_token: str, api_url: str,
+        self,
+        account_sid: str,
+        auth_token: str,
+        api_url: str,
         media_url: Callable[[str, str], str] | None = None,
     ) -> None:
         self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=30))
