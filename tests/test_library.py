@@ -179,3 +179,22 @@ def test_long_and_unmatched_queries_get_a_polite_answer(pstbot, twilio_api):
     for option in ("Cari di semua kantor", "Minta softcopy ke petugas", "Konsultasi statistik"):
         assert option in text
     assert all(len(b) <= 1600 for b in twilio_api.bodies(wa.chat_id))
+
+
+def test_results_are_paged_five_at_a_time_and_can_span_all_offices(pstbot, telegram_api):
+    tg = TelegramVisitor(pstbot, telegram_api, 4404, "Yoga")
+    _start(tg, "BPS Kabupaten Kendal")
+    tg.says("kecamatan dalam angka 2024")
+    first = tg.reads()
+    assert "Hasil 1–5" in first and "di BPS Kabupaten Kendal" in first
+    page1 = [b for b in tg.buttons() if b.startswith("Kecamatan")]
+    assert len(page1) == 5
+    tg.taps("Lainnya")
+    second = tg.reads()
+    assert "Hasil 6–10" in second
+    page2 = [b for b in tg.buttons() if b.startswith("Kecamatan")]
+    assert len(page2) == 5 and not set(page1) & set(page2)
+    tg.says("pinrang dalam angka 2020")
+    assert "tidak ada publikasi yang cocok" in tg.reads()  # another regency: not in Kendal
+    tg.taps("Cari di semua kantor")
+    assert "Kabupaten Pinrang Dalam Angka 2020" in tg.reads()
