@@ -2,8 +2,9 @@
 
 | state       | asks                     | goes to                                      |
 |-------------|--------------------------|----------------------------------------------|
-| menu.main   | which service            | info.service, registration.*, office.choose, |
-|             |                          | language.choose; "coming soon" entries stay  |
+| menu.main   | which service            | info.service, registration.*, library.query, |
+|             |                          | office.choose, language.choose; entries not  |
+|             |                          | built yet say "coming soon" and stay here    |
 """
 
 from __future__ import annotations
