@@ -69,6 +69,7 @@ class ServiceStandard(_Strict):
 
     judul: Text
     nomor_sk: str | None = None
+    batas_hari_kerja: int | None = Field(None, ge=1, le=60)
     persyaratan: PerMode
     prosedur: PerMode
     waktu: PerMode
@@ -118,6 +119,8 @@ class Office(_Strict):
     jam_layanan: dict[str, Hours]
     whatsapp: str | None = None
     staff_chat_id: int | None = None
+    staff_user_ids: list[int] = []
+    whatsapp_templates: dict[str, str] = {}
     libur_tambahan: list[dt.date] = []
     pengaduan: Pengaduan
     layanan: dict[Service, ServiceStandard]

@@ -1,9 +1,11 @@
-"""Watermarked softcopies: stamping a publication for one visitor, and the signed links.
+"""Files sent to visitors, by attachment key, and the signed links WhatsApp fetches them from.
 
-A ``Download`` row (who, which publication, when) is made in the conversation; the stamped PDF
-is produced when it is first sent (``prepare``) and kept under ``<data>/downloads/``. WhatsApp
-gets the file through ``GET /unduh/<token>``: the token is the download id signed with
-``PSTBOT_SECRET_KEY`` (itsdangerous) and expires after ``max_age`` seconds (24 h by default).
+``unduh/<download_id>``: a watermarked softcopy. The ``Download`` row (who, which publication,
+when) is made in the conversation; the stamped PDF is produced when first sent and kept under
+``<data>/downloads/``. ``tiket/<number>``: the file staff attached to a ticket with ``/siap``,
+kept under ``<data>/tickets/``. WhatsApp gets files through ``GET /unduh/<token>/<name>``: the
+token is the key signed with ``PSTBOT_SECRET_KEY`` (itsdangerous), valid ``max_age`` seconds
+(24 h by default).
 """
 
 from __future__ import annotations
@@ -16,19 +18,19 @@ from pathlib import Path
 from flask import Blueprint, Response, send_file
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from werkzeug.utils import secure_filename
 
 from bot.config import PstConfig
 from catalogue.filecache import FileCache
-from catalogue.names import pdf_filename
 from catalogue.watermark import Stamp, stamp
 from storage.db import Database
-from storage.models import Download, Publication, Visitor
+from storage.models import Download, Publication, Ticket, Visitor
 
 logger = logging.getLogger(__name__)
 
 
 class Downloads:
-    """Prepares stamped files under ``data_dir`` and signs their links."""
+    """Resolves attachment keys to files under ``data_dir`` and signs their links."""
 
     def __init__(
         self,
@@ -42,19 +44,32 @@ class Downloads:
         self.db, self.pst = db, pst
         self.files_dir = data_dir / "files"
         self.out_dir = data_dir / "downloads"
+        self.tickets_dir = data_dir / "tickets"
         self.cache = FileCache(data_dir / "cache")
         self.public_base_url = public_base_url
         self.max_age = max_age
         self._signer = URLSafeTimedSerializer(secret, salt="unduh") if secret else None
 
-    def prepare(self, download_id: str) -> Path:
-        """Return the stamped PDF of ``download_id``, stamping it on first use.
+    def path(self, key: str) -> Path:
+        """The file of attachment ``key``, stamping a softcopy on first use.
 
         Raises:
-            LookupError: no such download.
-            catalogue.filecache.FetchError: the remote PDF could not be fetched (retry later).
+            LookupError: unknown key, download or ticket file.
+            catalogue.filecache.FetchError: a remote PDF could not be fetched (retry later).
             catalogue.watermark.WatermarkError: the PDF cannot be stamped.
         """
+        kind, _, ref = key.partition("/")
+        if kind == "unduh":
+            return self._stamped(ref)
+        if kind == "tiket":
+            with self.db.transaction() as session:
+                ticket = session.scalars(select(Ticket).where(Ticket.number == ref)).first()
+            if ticket is None or "file" not in ticket.details:
+                raise LookupError(key)
+            return self.tickets_dir / ticket.details["file"]
+        raise LookupError(key)
+
+    def _stamped(self, download_id: str) -> Path:
         dst = self.out_dir / f"{download_id}.pdf"
         if dst.exists():
             return dst
@@ -88,8 +103,8 @@ class Downloads:
         logger.info("download %s stamped (%s pages)", download_id, pages)
         return dst
 
-    def url(self, download_id: str, filename: str) -> str:
-        """The signed, expiring link of ``download_id``, ending in ``filename`` (the file is
+    def url(self, key: str, filename: str) -> str:
+        """The signed, expiring link of attachment ``key``, ending in ``filename`` (the file is
         prepared first, so the fetch is quick).
 
         Raises:
@@ -97,17 +112,18 @@ class Downloads:
         """
         if self._signer is None or not self.public_base_url:
             raise RuntimeError("PSTBOT_SECRET_KEY and PUBLIC_BASE_URL are needed for file links")
-        self.prepare(download_id)
-        return f"{self.public_base_url}/unduh/{self._signer.dumps(download_id)}/{filename}"
+        self.path(key)
+        return f"{self.public_base_url}/unduh/{self._signer.dumps(key)}/{filename}"
 
     def blueprint(self) -> Blueprint:
-        """``GET /unduh/<token>``: the PDF; 410 when the link expired, 404 when it is not ours."""
+        """``GET /unduh/<token>/<name>``: the file; 410 when the link expired, 404 when the token
+        is not ours."""
         bp = Blueprint("unduh", __name__)
 
         @bp.get("/unduh/<token>/<filename>")
         def unduh(token: str, filename: str):
             try:
-                download_id = self._signer.loads(token, max_age=self.max_age)
+                key = self._signer.loads(token, max_age=self.max_age)
             except SignatureExpired:
                 return Response(
                     "Tautan unduhan sudah kedaluwarsa. Silakan unduh ulang lewat chat.",
@@ -117,10 +133,7 @@ class Downloads:
             except BadSignature:
                 logger.warning("download link with a bad signature refused")
                 return Response("Tautan tidak dikenal.", status=404, mimetype="text/plain")
-            return send_file(
-                self.prepare(download_id),
-                mimetype="application/pdf",
-                download_name=pdf_filename(filename.removesuffix(".pdf")),
-            )
+            path = self.path(key)
+            return send_file(path, download_name=secure_filename(filename) or path.name)
 
         return bp

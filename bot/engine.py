@@ -49,9 +49,11 @@ class Option:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A watermarked softcopy to send: the ``Download`` it belongs to and the file name shown."""
+    """A file to send, by key: ``unduh/<download_id>`` (a watermarked softcopy, stamped when
+    first sent) or ``tiket/<number>`` (the file staff attached to a ticket); ``filename`` is
+    the name the visitor sees."""
 
-    download_id: str
+    key: str
     filename: str
 
 

@@ -47,7 +47,7 @@ class Service:
         self.senders: dict[str, Any] = {}
         if settings.telegram_enabled:
             self.senders[telegram.CHANNEL] = telegram.TelegramSender(
-                settings.telegram_bot_token, settings.telegram_api_url, self.downloads.prepare
+                settings.telegram_bot_token, settings.telegram_api_url, self.downloads.path
             )
         if settings.whatsapp_enabled:
             self.senders[whatsapp.CHANNEL] = whatsapp.TwilioSender(
@@ -57,7 +57,7 @@ class Service:
                 self.downloads.url,
             )
         if terminal is not None:
-            self.senders[local.CHANNEL] = local.LocalSender(terminal, self.downloads.prepare)
+            self.senders[local.CHANNEL] = local.LocalSender(terminal, self.downloads.path)
         self.courier = Courier(self.db, self.senders, settings.outbox_backoff_seconds)
         self.engine = Engine(self.db, pst, self.texts, handlers.STATES, handlers.route, self.render)
         self.load_catalogue()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,6 +23,9 @@ class Settings(BaseSettings):
     (the ``secret_token`` of setWebhook: 1–256 of ``A-Z a-z 0-9 _ -``, Bot API "setWebhook").
     WhatsApp is on when ``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN`` are set, and then needs
     ``PSTBOT_SECRET_KEY`` (signs file links) and ``PUBLIC_BASE_URL`` (where Twilio fetches them).
+    Email is on when ``SMTP_HOST`` is set, and then needs ``SMTP_FROM`` (an address, checked with
+    email-validator without DNS); ``SMTP_USERNAME`` and ``SMTP_PASSWORD`` go together (no login
+    without them); ``SMTP_STARTTLS`` (default true) upgrades port 587 connections (RFC 3207).
     """
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
@@ -43,6 +47,13 @@ class Settings(BaseSettings):
     twilio_api_url: str = Field("https://api.twilio.com", alias="TWILIO_API_URL")
     twilio_whatsapp_number: str | None = Field(None, alias="TWILIO_WHATSAPP_NUMBER")
 
+    smtp_host: str | None = Field(None, alias="SMTP_HOST")
+    smtp_port: int = Field(587, alias="SMTP_PORT", gt=0, lt=65536)
+    smtp_from: str | None = Field(None, alias="SMTP_FROM")
+    smtp_username: str | None = Field(None, alias="SMTP_USERNAME")
+    smtp_password: str | None = Field(None, alias="SMTP_PASSWORD")
+    smtp_starttls: bool = Field(True, alias="SMTP_STARTTLS")
+
     outbox_retry_seconds: float = Field(10.0, alias="PSTBOT_OUTBOX_RETRY_SECONDS", gt=0)
     outbox_backoff_seconds: float = Field(5.0, alias="PSTBOT_OUTBOX_BACKOFF_SECONDS", gt=0)
 
@@ -50,6 +61,16 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _email_address(cls, value: str | None) -> str | None:
+        if not value:
+            return value
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValueError(f"not an email address: {exc}") from exc
 
     @model_validator(mode="after")
     def _channel_pairs(self) -> Settings:
@@ -62,6 +83,10 @@ class Settings(BaseSettings):
                 "PSTBOT_SECRET_KEY and PUBLIC_BASE_URL are required with WhatsApp: files are "
                 "sent as signed links that Twilio fetches"
             )
+        if self.smtp_host and not self.smtp_from:
+            raise ValueError("SMTP_FROM is required when SMTP_HOST is set")
+        if bool(self.smtp_username) != bool(self.smtp_password):
+            raise ValueError("SMTP_USERNAME and SMTP_PASSWORD must be set together")
         return self
 
     @property
@@ -73,6 +98,11 @@ class Settings(BaseSettings):
     def whatsapp_enabled(self) -> bool:
         """True when the WhatsApp (Twilio) channel is configured."""
         return bool(self.twilio_account_sid)
+
+    @property
+    def email_enabled(self) -> bool:
+        """True when email (SMTP) is configured."""
+        return bool(self.smtp_host)
 
 
 def load_settings(**overrides: object) -> tuple[Settings, PstConfig]:

@@ -63,3 +63,20 @@ def bookable_days(office: Office, now: dt.datetime, count: int) -> list[dt.date]
         if visit_slots(office, day, now):
             found.append(day)
     return found
+
+
+def due_date(office: Office, received: dt.datetime, days: int) -> dt.date:
+    """The last day to finish a request received at ``received`` (aware) in ``days`` working days.
+
+    The request counts from the day it is received when that is a working day and the office has
+    not closed yet; otherwise (after closing time, weekend, holiday) from the next working day.
+    The due date is the ``days``-th working day after that day (Ketapang standard, *Waktu
+    Penyelesaian*: "paling lambat 3 sampai 5 hari kerja").
+    """
+    local = received.astimezone(office.tz)
+    start = local.date()
+    hours = office.jam_layanan.get(WEEKDAYS[start.weekday()])
+    if not is_working_day(office, start) or local.time() >= hours.tutup:
+        start = next(working_days_from(office, start + dt.timedelta(days=1)))
+    following = working_days_from(office, start + dt.timedelta(days=1))
+    return [next(following) for _ in range(days)][-1]

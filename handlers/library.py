@@ -223,7 +223,7 @@ def prompt_download(turn: Turn) -> None:
     turn.session.add(download)
     turn.say(
         turn.t("lib_download_caption", title=pub.title, name=visitor.nama, id=download.download_id),
-        attachment=Attachment(download.download_id, pdf_filename(pub.title)),
+        attachment=Attachment(f"unduh/{download.download_id}", pdf_filename(pub.title)),
     )
     _after_options(turn, "lib_download_after")
 

@@ -137,6 +137,30 @@ class Ticket(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     visitor: Mapped[Visitor] = relationship()
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
+
+    def move(self, status: str, actor: str | None = None, note: str | None = None) -> None:
+        """Change the status and record it in the history (who, why, when)."""
+        self.status = status
+        self.events.append(TicketEvent(status=status, actor=actor, note=note))
+
+
+class TicketEvent(Base):
+    """One step of a ticket's status history (baru → diproses → siap → selesai, or ditolak /
+    dibatalkan with a reason)."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
 
 
 class Publication(Base):

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Office
-from storage.models import Ticket, Visitor
+from storage.models import Ticket, TicketEvent, Visitor
 
 
 def new_ticket(
@@ -43,6 +43,7 @@ def new_ticket(
             summary=summary,
             details=details or {},
             due_at=due_at.astimezone(dt.UTC).replace(tzinfo=None) if due_at else None,
+            events=[TicketEvent(status="baru")],
         )
         try:
             with session.begin_nested():

@@ -49,7 +49,9 @@ def with_bot(
     """Run ``body(bot)`` with a fresh Bot pointed at the fake, one Bot per ``asyncio.run``."""
 
     async def main() -> Any:
-        async with telegram.Bot(token, base_url=f"{fake.base_url}/bot") as bot:
+        async with telegram.Bot(
+            token, base_url=f"{fake.base_url}/bot", base_file_url=f"{fake.base_url}/file/bot"
+        ) as bot:
             return await body(bot)
 
     return asyncio.run(main())
@@ -223,6 +225,106 @@ def test_send_document_with_bytes(tg: FakeTelegram) -> None:
     assert first["document"] == Upload("inflasi.pdf", pdf, "application/pdf")
     assert first["caption"] == "Tabel"
     assert second["document"] == uploaded.document.file_id
+
+
+def test_get_file_downloads_what_a_user_posted(tg: FakeTelegram) -> None:
+    pdf = b"%PDF-1.7 surat permintaan data"
+    document = tg.add_file(pdf, "Surat Permintaan.PDF")
+    assert set(document) == {"file_id", "file_unique_id", "file_name", "mime_type", "file_size"}
+    assert (document["file_name"], document["mime_type"], document["file_size"]) == (
+        "Surat Permintaan.PDF",
+        "application/pdf",
+        len(pdf),
+    )
+    update = telegram.Update.de_json(
+        {
+            "update_id": 10,
+            "message": {
+                "message_id": 5,
+                "date": 1_700_000_000,
+                "chat": {"id": FORUM, "type": "supergroup", "title": "PST"},
+                "from": {"id": 77, "is_bot": False, "first_name": "Staf"},
+                "document": document,
+            },
+        },
+        None,
+    )
+    assert update.message.document.file_id == document["file_id"]
+
+    async def body(bot: telegram.Bot) -> tuple[telegram.File, telegram.File, bytearray]:
+        first = await bot.get_file(update.message.document.file_id)
+        again = await bot.get_file(document["file_id"])
+        return first, again, await first.download_as_bytearray()
+
+    first, again, content = with_bot(tg, body)
+    assert content == pdf
+    assert first.file_path == f"{tg.base_url}/file/bot{TOKEN}/documents/file_0.pdf"
+    assert again.file_path == first.file_path and first.file_size == len(pdf)
+    assert first.file_unique_id == document["file_unique_id"]
+    assert tg.calls("getFile")[0].response["result"] == {
+        "file_id": document["file_id"],
+        "file_unique_id": document["file_unique_id"],
+        "file_size": len(pdf),
+        "file_path": "documents/file_0.pdf",
+    }
+
+
+def test_get_file_of_a_document_the_bot_sent(tg: FakeTelegram) -> None:
+    xlsx = b"PK\x03\x04 tabel"
+
+    async def body(bot: telegram.Bot) -> bytearray:
+        sent = await bot.send_document(PRIVATE, xlsx, filename="tabel.xlsx")
+        by_url = await bot.send_document(PRIVATE, "https://bps.go.id/x.pdf")
+        with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
+            await bot.get_file(by_url.document.file_id)  # the fake never fetches URLs
+        file = await bot.get_file(sent.document.file_id)
+        assert file.file_path.endswith("/documents/file_0.xlsx")
+        return await file.download_as_bytearray()
+
+    assert with_bot(tg, body) == xlsx
+
+
+def test_get_file_errors(tg: FakeTelegram) -> None:
+    big = tg.add_file(b"x" * (20 * 1024 * 1024 + 1), "besar.pdf")
+
+    async def body(bot: telegram.Bot) -> None:
+        with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
+            await bot.get_file("BQACAgUAAxkBAAImadeup")
+        with pytest.raises(BadRequest, match=r"(?i)file is too big"):
+            await bot.get_file(big["file_id"])
+
+    with_bot(tg, body)
+    with pytest.raises(ValueError, match="never empty"):
+        tg.add_file(b"", "kosong.pdf")
+
+
+def test_file_download_route(tg: FakeTelegram) -> None:
+    document = tg.add_file(b"%PDF-1.4 x", "a.pdf")
+    path = httpx.post(
+        f"{tg.base_url}/bot{TOKEN}/getFile", data={"file_id": document["file_id"]}
+    ).json()["result"]["file_path"]
+    ok = httpx.get(f"{tg.base_url}/file/bot{TOKEN}/{path}")
+    assert (ok.status_code, ok.content, ok.headers["content-type"]) == (
+        200,
+        b"%PDF-1.4 x",
+        "application/pdf",
+    )
+    wrong_token = httpx.get(f"{tg.base_url}/file/bot{OTHER_TOKEN}/{path}")
+    assert (wrong_token.status_code, wrong_token.json()["description"]) == (401, "Unauthorized")
+    unknown = httpx.get(f"{tg.base_url}/file/bot{TOKEN}/documents/file_9.pdf")
+    assert (unknown.status_code, unknown.json()["description"]) == (404, "Not Found")
+
+
+def test_ptb_default_file_url_is_the_real_server(tg: FakeTelegram) -> None:
+    """Without ``base_file_url`` PTB would download from api.telegram.org: the app must pass it."""
+    document = tg.add_file(b"%PDF", "a.pdf")
+
+    async def main() -> telegram.File:
+        async with telegram.Bot(TOKEN, base_url=f"{tg.base_url}/bot") as bot:
+            return await bot.get_file(document["file_id"])
+
+    file = asyncio.run(main())
+    assert file.file_path == f"https://api.telegram.org/file/bot{TOKEN}/documents/file_0.pdf"
 
 
 def test_callback_query_answered_once(tg: FakeTelegram) -> None:

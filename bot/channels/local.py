@@ -19,7 +19,7 @@ def render(chat_id: str, _reply_from: str | None, lang: str, reply: Reply, texts
     """One ``print`` call per reply, options numbered as on WhatsApp, a file by its id."""
     payload = {"text": numbered(reply, texts, lang)}
     if reply.attachment:
-        payload["download_id"] = reply.attachment.download_id
+        payload["file"] = reply.attachment.key
     return [("print", payload)]
 
 
@@ -32,8 +32,8 @@ class LocalSender:
 
     def send(self, method: str, payload: dict[str, Any]) -> None:
         text = payload["text"]
-        if "download_id" in payload:
-            text += f"\n[file: {self.documents(payload['download_id'])}]"
+        if "file" in payload:
+            text += f"\n[file: {self.documents(payload['file'])}]"
         print(f"\nPST Bot:\n{text}", file=self.out, flush=True)
 
 

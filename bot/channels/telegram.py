@@ -85,10 +85,7 @@ def render(chat_id: str, _reply_from: str | None, _lang: str, reply: Reply, _tex
         text = "" if caption else text
     calls += [("sendMessage", {"chat_id": chat_id, "text": p}) for p in split_text(text, TEXT_MAX)]
     if reply.attachment:
-        document = {
-            "download_id": reply.attachment.download_id,
-            "filename": reply.attachment.filename,
-        }
+        document = {"key": reply.attachment.key, "filename": reply.attachment.filename}
         calls.append(
             ("sendDocument", {"chat_id": chat_id, "document": document, "caption": caption})
         )
@@ -155,7 +152,7 @@ class TelegramSender:
             kwargs["reply_markup"] = InlineKeyboardMarkup.de_json(kwargs["reply_markup"], None)
         if isinstance(kwargs.get("document"), dict):
             doc = kwargs["document"]
-            path = self._documents(doc["download_id"])
+            path = self._documents(doc["key"])
             kwargs["document"] = InputFile(path.read_bytes(), filename=doc["filename"])
         # Bot API method names map to PTB's snake_case methods (sendMessage -> send_message).
         return await getattr(self._bot, re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower())(**kwargs)

@@ -68,7 +68,7 @@ def render(chat_id: str, reply_from: str | None, lang: str, reply: Reply, texts:
         for piece in split_text(numbered(reply, texts, lang), BODY_MAX)
     ]
     if reply.attachment:
-        calls[-1][1]["media_download"] = [reply.attachment.download_id, reply.attachment.filename]
+        calls[-1][1]["media_download"] = [reply.attachment.key, reply.attachment.filename]
     return calls
 
 

@@ -14,6 +14,12 @@ wording for checks whose exact text was not verified. Lengths are counted in Uni
 (Python ``len``) of the text after entity parsing, trimmed: MTProto's ``message_length_max`` and
 ``caption_length_max`` are "length in utf8 codepoints" (https://core.telegram.org/api/config).
 
+Files: ``getFile`` answers a ``File`` whose ``file_path`` (``documents/file_N.pdf``) is then
+downloaded from ``GET /file/bot<token>/<file_path>`` ("getFile": the link is
+``https://api.telegram.org/file/bot<token>/<file_path>``; bots download at most 20 MB). Files the
+bot uploaded and files registered with :meth:`FakeTelegram.add_file` (what a user posted) can be
+fetched; documents sent by URL cannot (the fake never fetches the URL).
+
 Not modelled: Markdown/MarkdownV2 parsing (only ``parse_mode=HTML`` is parsed and validated), flood
 limits (inject them with :meth:`FakeTelegram.fail_next`), ``inline_message_id`` edits.
 """
@@ -33,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import unescape
 from http import HTTPStatus
+from pathlib import PurePosixPath
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -46,6 +53,7 @@ CALLBACK_DATA_LIMIT = 64  # InlineKeyboardButton "callback_data": 1-64 bytes
 CALLBACK_ANSWER_LIMIT = 200  # answerCallbackQuery "text": 0-200 characters
 TOPIC_NAME_LIMIT = 128  # createForumTopic "name": 1-128 characters
 UPLOAD_LIMIT = 50 * 1024 * 1024  # "Sending files": 50 MB for other files
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile: "bots can download files of up to 20MB in size"
 TOPIC_ICON_COLORS = frozenset({7322096, 16766590, 13338331, 9367192, 16749490, 16478047})
 CHAT_ACTIONS = frozenset(
     {
@@ -342,9 +350,10 @@ def _reply_markup(params: dict[str, Any]) -> dict[str, Any] | None:
 
 
 class FakeTelegram(FakeServer):
-    """Fake Bot API for one bot ``token``; the app uses ``Bot(token, base_url=f"{base_url}/bot")``.
+    """Fake Bot API for one bot ``token``; the app uses
+    ``Bot(token, base_url=f"{base_url}/bot", base_file_url=f"{base_url}/file/bot")``.
 
-    Methods: getMe, sendMessage, sendDocument, sendChatAction, editMessageText,
+    Methods: getMe, getFile, sendMessage, sendDocument, sendChatAction, editMessageText,
     editMessageReplyMarkup, answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo,
     createForumTopic, closeForumTopic, reopenForumTopic. Any other method answers 404 "Not Found",
     as the real server does for unknown methods (python-telegram-bot raises ``InvalidToken`` then).
@@ -370,12 +379,15 @@ class FakeTelegram(FakeServer):
         self._failures: dict[str, deque[TelegramApiError]] = defaultdict(deque)
         self._last_message_id: dict[int | str, int] = defaultdict(int)
         self._stored: dict[tuple[int | str, int], dict[str, Any]] = {}
-        self._files: dict[str, dict[str, Any]] = {}
+        self._files: dict[str, dict[str, Any]] = {}  # file_id -> Document
+        self._contents: dict[str, bytes] = {}  # file_id -> bytes, for files that can be fetched
+        self._paths: dict[str, str] = {}  # file_id -> file_path, given by the first getFile
         self._topics: dict[int | str, dict[int, dict[str, Any]]] = defaultdict(dict)
         self._answered: set[str] = set()
         self._webhook: dict[str, Any] | None = None
         self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getMe": lambda params: self.bot_user,
+            "getFile": self._get_file,
             "sendMessage": self._send_message,
             "sendDocument": self._send_document,
             "sendChatAction": self._send_chat_action,
@@ -391,6 +403,9 @@ class FakeTelegram(FakeServer):
         }
         self._canonical = {name.lower(): name for name in self._handlers}
         app = Flask(__name__)
+        app.add_url_rule(
+            "/file/bot<token>/<path:file_path>", "file", self._download, methods=["GET"]
+        )
         app.add_url_rule(
             "/", "root", self._dispatch, methods=["GET", "POST"], defaults={"path": ""}
         )
@@ -427,6 +442,21 @@ class FakeTelegram(FakeServer):
         with self._lock:
             for _ in range(count):
                 self._failures[name].append(TelegramApiError(status, description, parameters))
+
+    def add_file(
+        self, content: bytes, filename: str, mime_type: str = "application/pdf"
+    ) -> dict[str, Any]:
+        """Register a file as if a user had sent it to the bot, and return its ``Document``
+        (file_id, file_unique_id, file_name, mime_type, file_size) to put in a message update;
+        ``getFile`` then serves it.
+
+        Raises:
+            ValueError: ``content`` is empty (Telegram has no empty files).
+        """
+        if not content:
+            raise ValueError("a Telegram file is never empty")
+        with self._lock:
+            return copy.deepcopy(self._register(filename, mime_type, content))
 
     def calls(self, method: str | None = None) -> list[TelegramCall]:
         """Every request received (failed ones too, ``ok=False``), oldest first."""
@@ -493,6 +523,21 @@ class FakeTelegram(FakeServer):
                 )
             )
         return Response(payload, status=status, mimetype="application/json")
+
+    def _download(self, token: str, file_path: str) -> Response:
+        """``GET /file/bot<token>/<file_path>``: the bytes, or the Bot API's error shape (401 for a
+        wrong token and 404 for an unknown path: *approximate*, not checked against the real
+        server)."""
+        with self._lock:
+            file_id = next((f for f, p in self._paths.items() if p == file_path), None)
+            if token != self.token:
+                error = TelegramApiError(401, "Unauthorized")
+            elif file_id is None:
+                error = TelegramApiError(404, "Not Found")
+            else:
+                info = self._files[file_id]
+                return Response(self._contents[file_id], mimetype=info["mime_type"])
+        return Response(json.dumps(error.body()), status=error.status, mimetype="application/json")
 
     @staticmethod
     def _read_params() -> tuple[dict[str, Any], TelegramApiError | None]:
@@ -596,27 +641,50 @@ class FakeTelegram(FakeServer):
                 raise _bad("file must be non-empty")
             if len(document.content) > UPLOAD_LIMIT:
                 raise TelegramApiError(413, "Request Entity Too Large")
-            name, mime, size = document.filename, document.mime_type, len(document.content)
-        elif isinstance(document, str) and re.match(r"https?://", document, re.IGNORECASE):
+            return self._register(document.filename, document.mime_type, document.content)
+        if isinstance(document, str) and re.match(r"https?://", document, re.IGNORECASE):
             name = urlsplit(document).path.rsplit("/", 1)[-1] or "file"
             mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
-            size = 0
-        elif isinstance(document, str) and document in self._files:
+            return self._register(name, mime, None)
+        if isinstance(document, str) and document in self._files:
             return self._files[document]
-        else:
-            raise _bad("wrong file identifier/HTTP URL specified")
+        raise _bad("wrong file identifier/HTTP URL specified")
+
+    def _register(self, name: str, mime: str, content: bytes | None) -> dict[str, Any]:
+        """A new Document; ``content`` None (sent by URL) makes it impossible to fetch."""
         file_id = "BQACAgUAAxkBAAI" + secrets.token_urlsafe(40)
         info = {
             "file_id": file_id,
             "file_unique_id": "AgAD" + secrets.token_urlsafe(9),
             "file_name": name,
             "mime_type": mime,
-            "file_size": size,
+            "file_size": len(content or b""),
         }
         self._files[file_id] = info
+        if content is not None:
+            self._contents[file_id] = content
         return info
 
     # ----------------------------------------------------------------- methods
+
+    def _get_file(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = params.get("file_id")
+        if file_id is None or file_id == "":
+            raise _bad("file_id not specified")  # approximate
+        if file_id not in self._contents:
+            raise _bad("invalid file_id")
+        info = self._files[file_id]
+        if info["file_size"] > DOWNLOAD_LIMIT:
+            raise _bad("file is too big")
+        if file_id not in self._paths:
+            suffix = PurePosixPath(info["file_name"]).suffix.lower()
+            self._paths[file_id] = f"documents/file_{len(self._paths)}{suffix}"
+        return {
+            "file_id": file_id,
+            "file_unique_id": info["file_unique_id"],
+            "file_size": info["file_size"],
+            "file_path": self._paths[file_id],
+        }
 
     def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = _chat_id(params)
