@@ -80,3 +80,8 @@ def due_date(office: Office, received: dt.datetime, days: int) -> dt.date:
         start = next(working_days_from(office, start + dt.timedelta(days=1)))
     following = working_days_from(office, start + dt.timedelta(days=1))
     return [next(following) for _ in range(days)][-1]
+
+
+def closing_time(office: Office, day: dt.date) -> dt.datetime:
+    """Closing time of ``office`` on working day ``day`` as an aware datetime (office zone)."""
+    return dt.datetime.combine(day, office.jam_layanan[WEEKDAYS[day.weekday()]].tutup, office.tz)

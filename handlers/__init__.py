@@ -4,7 +4,16 @@ Handlers never import telegram or twilio: they read an ``Inbound`` through a ``T
 ``Reply`` objects (``bot/engine.py``).
 """
 
-from handlers import info, language, library, menu, office, registration
+from handlers import (
+    data_request,
+    info,
+    language,
+    library,
+    menu,
+    office,
+    registration,
+    status,
+)
 
 STATES = {
     **menu.STATES,
@@ -13,5 +22,7 @@ STATES = {
     **info.STATES,
     **registration.STATES,
     **library.STATES,
+    **data_request.STATES,
+    **status.STATES,
 }
 route = menu.route

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.engine import Option, State, Turn
 from handlers import info
 
@@ -61,7 +63,8 @@ ENTRIES = (
     "kantor",
     "bahasa",
 )
-COMING_SOON = {"permintaan_data", "konsultasi", "pengaduan", "penilaian", "status"}
+COMING_SOON = {"konsultasi", "pengaduan", "penilaian"}
+TICKET_QUERY = re.compile(r"^(?:cek|status|tiket)(?:\s+([a-z]{2}-\d{4}-\d{8}-\d{4}))?$", re.I)
 
 
 def route(turn: Turn) -> str | None:
@@ -89,6 +92,10 @@ def _global_word(turn: Turn) -> str | None:
     if word == "bantuan":
         turn.say(turn.t("help"))
         return current
+    if (asked := TICKET_QUERY.match(turn.text)) and not turn.inbound.payload:
+        if asked[1]:
+            turn.slots["status_number"] = asked[1].upper()
+        return "status.list"
     if word == "bahasa":
         if current != "language.choose":
             turn.slots["_return"] = current
@@ -114,6 +121,10 @@ def handle_main(turn: Turn) -> str:
         return "office.choose"
     if choice == "perpustakaan":
         return "library.query"
+    if choice == "permintaan_data":
+        return "data_request.need"
+    if choice == "status":
+        return "status.list"
     if choice == "bahasa":
         turn.slots["_return"] = "menu.main"
         return "language.choose"

@@ -1,0 +1,58 @@
+"""*Status*: every ticket of the visitor with its status and due date ("status", "cek PD-…").
+
+| state       | shows                                 | goes to   |
+|-------------|---------------------------------------|-----------|
+| status.list | the visitor's tickets, newest first   | menu.main |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel.dates import format_date
+from sqlalchemy import select
+
+from bot.engine import Option, State, Turn
+from storage.models import Ticket
+
+SHOWN = 10
+
+
+def prompt(turn: Turn) -> None:
+    tickets = turn.session.scalars(
+        select(Ticket).where(Ticket.visitor_id == turn.visitor.id).order_by(Ticket.id.desc())
+    ).all()
+    wanted = turn.slots.pop("status_number", None)
+    if wanted:
+        tickets = [t for t in tickets if t.number == wanted]
+    if not tickets:
+        turn.say(
+            turn.t("status_none_number" if wanted else "status_none", number=wanted or ""),
+            [Option("menu", turn.t("menu_back"))],
+        )
+        return
+    lines = [ticket_line(turn, t) for t in tickets[:SHOWN]]
+    turn.say(
+        turn.t("status_header") + "\n\n" + "\n\n".join(lines), [Option("menu", turn.t("menu_back"))]
+    )
+
+
+def ticket_line(turn: Turn, ticket: Ticket) -> str:
+    """Number, kind, status and (for open tickets) the due date in the office's time zone."""
+    status = turn.t(f"status_{ticket.status}")
+    line = (
+        f"{ticket.number} — {turn.t(f'kind_{ticket.kind}')}\n"
+        f"{ticket.summary[:120]}\n{turn.t('status_label')}: {status}"
+    )
+    if ticket.due_at and ticket.status in ("baru", "diproses"):
+        tz = turn.pst.office(ticket.office_code).tz
+        due = ticket.due_at.replace(tzinfo=dt.UTC).astimezone(tz).date()
+        line += "\n" + turn.t("status_due", due=format_date(due, "full", locale=turn.visitor.lang))
+    return line
+
+
+def handle(turn: Turn) -> str:
+    return "menu.main"
+
+
+STATES = {"status.list": State(prompt, handle)}
