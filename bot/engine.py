@@ -65,6 +65,7 @@ class Reply:
     text: str
     options: tuple[Option, ...] = ()
     attachment: Attachment | None = None
+    template: tuple[str, dict[str, str]] | None = None  # WhatsApp Content SID + variables
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,9 @@ class Inbound:
     ``payload`` is a tapped button's key. ``office_code`` is set when the address written to
     decides the office (an office's own WhatsApp number); ``reply_from`` is the address to answer
     from. ``phone`` is the sender's number in E.164 when the channel knows it (WhatsApp ``WaId``).
-    ``received_at`` is UTC.
+    ``group`` marks a command in a group chat (the staff chat); ``file_id``/``file_name`` name a
+    document sent with it, and ``file_path`` is where the service stored that document (relative
+    to the tickets folder). ``received_at`` is UTC.
     """
 
     channel: str
@@ -89,8 +92,28 @@ class Inbound:
     office_code: str | None = None
     reply_from: str | None = None
     callback_id: str | None = None
+    group: bool = False
+    file_id: str | None = None
+    file_name: str | None = None
+    file_path: str | None = None
     received_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to someone other than the sender: a staff chat, a visitor, an email address."""
+
+    channel: str
+    chat_id: str
+    reply: Reply
+    reply_from: str | None = None
+    lang: str = "id"
+
+    @classmethod
+    def to_visitor(cls, visitor: Visitor, reply: Reply) -> Notice:
+        """A notice to ``visitor`` on their channel, in their language."""
+        return cls(visitor.channel, visitor.chat_id, reply, visitor.reply_from, visitor.lang)
 
 
 @dataclass(frozen=True)
@@ -124,7 +147,7 @@ class Turn:
         self.catalogue = catalogue
         self.texts = texts
         self.replies: list[Reply] = []
-        self.notices: list[tuple[str, str, Reply]] = []  # (channel, chat_id, reply) to others
+        self.notices: list[Notice] = []  # messages to others: staff, email
         # A deep copy: the JSON column is only saved when a different value is assigned back.
         self.slots: dict[str, Any] = copy.deepcopy(self.convo.slots)
 
@@ -246,12 +269,31 @@ class Engine:
         for reply in turn.replies:
             for method, payload in self.render(*own, sender, visitor.lang, reply):
                 rows.append((own, method, payload))
-        for channel, chat_id, reply in turn.notices:
-            for method, payload in self.render(channel, chat_id, None, "id", reply):
-                rows.append(((channel, chat_id), method, payload))
+        return self._write(session, rows, turn.notices)
+
+    def _write(self, session: Session, rows: list, notices: list[Notice]) -> set[tuple[str, str]]:
+        for n in notices:
+            for method, payload in self.render(n.channel, n.chat_id, n.reply_from, n.lang, n.reply):
+                rows.append(((n.channel, n.chat_id), method, payload))
         for (channel, chat_id), method, payload in rows:
             session.add(Outbox(channel=channel, chat_id=chat_id, method=method, payload=payload))
         return {chat for chat, _, _ in rows}
+
+    def handle_staff(
+        self, inbound: Inbound, command: Callable[[Session, Inbound], list[Notice]]
+    ) -> set[tuple[str, str]]:
+        """Run a staff ``command`` for ``inbound`` (a group message) in one transaction, the same
+        way as a visitor's message: repeats ignored, its notices written to the outbox."""
+        with self.db.transaction() as session:
+            if not _first_delivery(session, inbound):
+                return set()
+            rows = []
+            if inbound.callback_id:
+                own = (inbound.channel, inbound.chat_id)
+                rows.append(
+                    (own, "answerCallbackQuery", {"callback_query_id": inbound.callback_id})
+                )
+            return self._write(session, rows, command(session, inbound))
 
 
 def _first_delivery(session: Session, inbound: Inbound) -> bool:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any, TextIO
 
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import func, select
+from werkzeug.utils import secure_filename
 
 import handlers
 from bot import scheduler
-from bot.channels import local, telegram, whatsapp
+from bot.channels import email, local, telegram, whatsapp
 from bot.config import PstConfig
 from bot.downloads import Downloads
 from bot.engine import Engine, Inbound, Reply
@@ -20,6 +22,7 @@ from bot.texts import Texts
 from catalogue.importer import load_default
 from catalogue.samples import ensure_sample_files
 from catalogue.search import SearchIndex
+from handlers import staff_desk
 from storage.db import Database, migrate
 from storage.models import Publication
 
@@ -56,10 +59,20 @@ class Service:
                 settings.twilio_api_url,
                 self.downloads.url,
             )
+        if settings.email_enabled:
+            self.senders[email.CHANNEL] = email.EmailSender(
+                settings.smtp_host,
+                settings.smtp_port,
+                settings.smtp_from,
+                settings.smtp_username,
+                settings.smtp_password,
+                settings.smtp_starttls,
+            )
         if terminal is not None:
             self.senders[local.CHANNEL] = local.LocalSender(terminal, self.downloads.path)
         self.courier = Courier(self.db, self.senders, settings.outbox_backoff_seconds)
         self.engine = Engine(self.db, pst, self.texts, handlers.STATES, handlers.route, self.render)
+        self.staff_command = staff_desk.command_handler(pst, self.texts)
         self.load_catalogue()
         self.scheduler: BaseScheduler | None = None
 
@@ -82,12 +95,38 @@ class Service:
         self, channel: str, chat_id: str, reply_from: str | None, lang: str, reply: Reply
     ) -> list[tuple[str, dict[str, Any]]]:
         """Outbox rows for ``reply`` to ``chat_id`` on ``channel``."""
+        if channel == email.CHANNEL:
+            return [(email.METHOD, self._email_payload(chat_id, lang, reply))]
         return RENDERERS[channel](chat_id, reply_from, lang, reply, self.texts)
 
+    def _email_payload(self, to: str, lang: str, reply: Reply) -> dict[str, Any]:
+        attachments = []
+        if reply.attachment and reply.attachment.key.startswith("tiket/"):
+            path = self.downloads.tickets_dir / reply.attachment.key.removeprefix("tiket/")
+            attachments.append({"path": str(path), "filename": reply.attachment.filename})
+        subject = self.texts.get(lang, "email_subject", first=reply.text.split("\n")[0][:120])
+        return {"to": to, "subject": subject, "text": reply.text, "attachments": attachments}
+
     def receive(self, inbound: Inbound) -> None:
-        """Handle one inbound message and start delivering what it produced."""
-        for channel, chat_id in self.engine.handle(inbound):
+        """Handle one inbound message and start delivering what it produced. A staff chat's
+        document is fetched from Telegram first and stored under ``<data>/tickets/``."""
+        if inbound.group:
+            if inbound.file_id:
+                inbound = replace(inbound, file_path=self._store_staff_file(inbound))
+            chats = self.engine.handle_staff(inbound, self.staff_command)
+        else:
+            chats = self.engine.handle(inbound)
+        for channel, chat_id in chats:
             self.courier.kick(channel, chat_id)
+
+    def _store_staff_file(self, inbound: Inbound) -> str:
+        content = self.senders[telegram.CHANNEL].download(inbound.file_id)
+        name = secure_filename(inbound.file_name or "") or "berkas"
+        relative = f"{inbound.message_id}/{name}"
+        path = self.downloads.tickets_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        return relative
 
     def start_scheduler(self) -> None:
         """Run this process's scheduler (only one per deployment)."""

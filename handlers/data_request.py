@@ -198,10 +198,12 @@ def prompt_submit(turn: Turn) -> None:
     due_at = closing_time(office, due)
     ticket = new_ticket(turn.session, "PD", office, turn.visitor, dr["need"], dr, due_at=due_at)
     shown = format_date(due, "full", locale=turn.visitor.lang)
+    take = Option(f"/ambil {ticket.number}", turn.texts.get("id", "staff_take_button"))
     staff.notify(
         turn,
         office,
         "staff_data_request",
+        [take],
         number=ticket.number,
         due=format_date(due, "full", locale="id"),
         summary=summary(turn, dr, "id"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from bot.engine import Option, State, Turn
-from handlers import info
+from handlers import info, staff_desk
 
 GLOBAL_WORDS = {
     "menu": "menu",
@@ -69,6 +69,7 @@ TICKET_QUERY = re.compile(r"^(?:cek|status|tiket)(?:\s+([a-z]{2}-\d{4}-\d{8}-\d{
 
 def route(turn: Turn) -> str | None:
     """Handle what outranks the current state; return the state to enter, or None to go on."""
+    turn.replies += staff_desk.held_files(turn.session, turn.visitor, turn.texts)
     target = _global_word(turn)
     if not turn.convo.state:
         turn.say(turn.t("welcome"))

@@ -6,16 +6,19 @@ Staff read Indonesian, whatever the visitor's language.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from bot.config import Office
-from bot.engine import Reply, Turn
+from bot.engine import Notice, Option, Reply, Turn
 
 logger = logging.getLogger(__name__)
 STAFF_CHANNEL = "telegram"
 
 
-def notify(turn: Turn, office: Office, key: str, **values: Any) -> None:
+def notify(
+    turn: Turn, office: Office, key: str, options: Sequence[Option] = (), **values: Any
+) -> None:
     """Queue text ``key`` (with the visitor's guest-book details) to ``office``'s staff chat.
 
     Without a configured staff chat nothing is queued and a warning is logged: the ticket still
@@ -34,4 +37,5 @@ def notify(turn: Turn, office: Office, key: str, **values: Any) -> None:
         channel=v.channel,
         **values,
     )
-    turn.notices.append((STAFF_CHANNEL, str(office.staff_chat_id), Reply(text)))
+    reply = Reply(text, tuple(options))
+    turn.notices.append(Notice(STAFF_CHANNEL, str(office.staff_chat_id), reply))

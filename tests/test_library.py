@@ -76,6 +76,7 @@ def test_telegram_visitor_finds_ketapang_dda_requests_and_downloads(pstbot, tele
     _register(tg, "Rudi Hartono", "rudi.hartono@example.com", "0813 4555 6677")
     made = tg.reads()
     assert "tercatat dengan nomor tiket PS-6106-" in made
+    pstbot.wait_delivered("telegram", str(STAFF_CHATS["6106"]))
     staff = telegram_api.texts(STAFF_CHATS["6106"])
     assert len(staff) == 1 and KETAPANG_2022 in staff[0] and "rudi.hartono@example.com" in staff[0]
     with pstbot.service.db.transaction() as session:
@@ -153,6 +154,7 @@ def test_printed_copy_reservation_on_a_working_day(pstbot, telegram_api):
         ticket = session.scalars(select(Ticket).where(Ticket.kind == "PC")).one()
     visit = ticket.due_at.replace(tzinfo=dt.UTC).astimezone(pstbot.service.pst.office("6106").tz)
     assert f"{visit:%H.%M}" == times[-1]
+    pstbot.wait_delivered("telegram", str(STAFF_CHATS["6106"]))
     assert "Reservasi baca tercetak" in telegram_api.texts(STAFF_CHATS["6106"])[-1]
 
 

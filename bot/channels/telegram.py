@@ -40,7 +40,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 def parse_update(data: Any) -> Inbound | None:
     """Turn a Telegram ``Update`` (decoded JSON) into an :class:`Inbound`.
 
-    Returns None for updates the bot does not serve (edits, membership changes, group chats).
+    Returns None for updates the bot does not serve (edits, membership changes, group talk that
+    is not a command). In a group (the staff chat) a document on the message, or on the message
+    it answers, comes along as ``file_id``/``file_name``.
 
     Raises:
         ValueError: ``data`` is not an Update (no integer ``update_id``, or malformed fields).
@@ -53,24 +55,34 @@ def parse_update(data: Any) -> Inbound | None:
         raise ValueError(f"malformed Update: {exc}") from exc
     common = {"channel": CHANNEL, "message_id": str(update.update_id), "raw": data}
     if (query := update.callback_query) is not None:
-        chat = query.message.chat.id if query.message else query.from_user.id
+        chat = query.message.chat if query.message else None
         return Inbound(
             user_id=str(query.from_user.id),
-            chat_id=str(chat),
+            chat_id=str(chat.id if chat else query.from_user.id),
+            group=chat is not None and chat.type != "private",
             payload=query.data,
             callback_id=query.id,
             display_name=query.from_user.full_name,
             **common,
         )
     message = update.message
-    if message is None or message.chat.type != "private" or message.from_user is None:
+    if message is None or message.from_user is None:
         return None
+    group = message.chat.type != "private"
+    text = message.text or message.caption or ""
+    if group and not text.startswith("/"):
+        return None  # staff talking among themselves
+    answered = message.reply_to_message
+    document = message.document or (answered.document if answered else None)
     return Inbound(
         user_id=str(message.from_user.id),
         chat_id=str(message.chat.id),
-        text=message.text or message.caption or "",
+        text=re.sub(r"^(/\w+)@\w+", r"\1", text) if group else text,
         display_name=message.from_user.full_name,
         received_at=message.date,
+        group=group,
+        file_id=document.file_id if document else None,
+        file_name=document.file_name if document else None,
         **common,
     )
 
@@ -129,7 +141,7 @@ class TelegramSender:
     def __init__(
         self, token: str, api_url: str, documents: Callable[[str], Path] | None = None
     ) -> None:
-        self._bot = Bot(token, base_url=f"{api_url}/bot")
+        self._bot = Bot(token, base_url=f"{api_url}/bot", base_file_url=f"{api_url}/file/bot")
         self._documents = documents
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -156,6 +168,19 @@ class TelegramSender:
             kwargs["document"] = InputFile(path.read_bytes(), filename=doc["filename"])
         # Bot API method names map to PTB's snake_case methods (sendMessage -> send_message).
         return await getattr(self._bot, re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower())(**kwargs)
+
+    def download(self, file_id: str) -> bytes:
+        """The bytes of a file sent to the bot (``getFile`` then the file URL, up to 20 MB).
+
+        Raises:
+            telegram.error.TelegramError: unknown file, too big, or Telegram unreachable.
+        """
+
+        async def fetch() -> bytes:
+            await self._bot.initialize()
+            return bytes(await (await self._bot.get_file(file_id)).download_as_bytearray())
+
+        return asyncio.run_coroutine_threadsafe(fetch(), self._ensure_loop()).result(timeout=120)
 
     def send(self, method: str, payload: dict[str, Any]) -> None:
         """Make Bot API call ``method``; raises :class:`SendError` (429/5xx/network: temporary)."""

@@ -9,6 +9,7 @@ numbered list (``bot.channels.base.numbered``).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -61,8 +62,19 @@ def parse_form(form: Any, pst: PstConfig) -> Inbound:
 
 
 def render(chat_id: str, reply_from: str | None, lang: str, reply: Reply, texts: Texts):
-    """``messages.create`` calls for ``reply``: options numbered, long texts split at 1600; a
+    """``messages.create`` calls for ``reply``: an approved template (``content_sid`` and
+    ``content_variables``, for outside the 24-hour window) when the reply carries one; else the
+    text with options numbered, long texts split at 1600; a
     file goes with the last piece as ``media_download`` (a signed link is made when sending)."""
+    if reply.template:
+        sid, variables = reply.template
+        payload = {
+            "from_": reply_from,
+            "to": chat_id,
+            "content_sid": sid,
+            "content_variables": json.dumps(variables),
+        }
+        return [("messages.create", payload)]
     calls = [
         ("messages.create", {"from_": reply_from, "to": chat_id, "body": piece})
         for piece in split_text(numbered(reply, texts, lang), BODY_MAX)
