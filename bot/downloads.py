@@ -2,8 +2,8 @@
 
 ``unduh/<download_id>``: a watermarked softcopy. The ``Download`` row (who, which publication,
 when) is made in the conversation; the stamped PDF is produced when first sent and kept under
-``<data>/downloads/``. ``tiket/<number>``: the file staff attached to a ticket with ``/siap``,
-kept under ``<data>/tickets/``. WhatsApp gets files through ``GET /unduh/<token>/<name>``: the
+``<data>/downloads/``. ``tiket/<path>``: the file staff attached to a ticket with ``/siap``,
+kept under ``<data>/tickets/<path>``. WhatsApp gets files through ``GET /unduh/<token>/<name>``: the
 token is the key signed with ``PSTBOT_SECRET_KEY`` (itsdangerous), valid ``max_age`` seconds
 (24 h by default).
 """
@@ -24,7 +24,7 @@ from bot.config import PstConfig
 from catalogue.filecache import FileCache
 from catalogue.watermark import Stamp, stamp
 from storage.db import Database
-from storage.models import Download, Publication, Ticket, Visitor
+from storage.models import Download, Publication, Visitor
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +62,10 @@ class Downloads:
         if kind == "unduh":
             return self._stamped(ref)
         if kind == "tiket":
-            with self.db.transaction() as session:
-                ticket = session.scalars(select(Ticket).where(Ticket.number == ref)).first()
-            if ticket is None or "file" not in ticket.details:
+            path = (self.tickets_dir / ref).resolve()
+            if not (path.is_relative_to(self.tickets_dir.resolve()) and path.is_file()):
                 raise LookupError(key)
-            return self.tickets_dir / ticket.details["file"]
+            return path
         raise LookupError(key)
 
     def _stamped(self, download_id: str) -> Path:

@@ -50,8 +50,8 @@ class Option:
 @dataclass(frozen=True)
 class Attachment:
     """A file to send, by key: ``unduh/<download_id>`` (a watermarked softcopy, stamped when
-    first sent) or ``tiket/<number>`` (the file staff attached to a ticket); ``filename`` is
-    the name the visitor sees."""
+    first sent) or ``tiket/<path>`` (a file staff attached to a ticket, under the tickets
+    folder); ``filename`` is the name the visitor sees."""
 
     key: str
     filename: str

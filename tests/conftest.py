@@ -37,6 +37,8 @@ def only_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
+STAFF_USER = 9001
+TEMPLATE_SID = "HX" + "b2" * 16
 STAFF_CHATS = {
     "6106": -1001006106,
     "3324": -1001003324,
@@ -58,7 +60,11 @@ def test_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     text = (ROOT / "config.yaml").read_text(encoding="utf-8")
     for code, chat in STAFF_CHATS.items():
         head, sep, rest = text.partition(f'code: "{code}"')
-        text = head + sep + rest.replace("staff_chat_id: null", f"staff_chat_id: {chat}", 1)
+        staff = (
+            f"staff_chat_id: {chat}\n    staff_user_ids: [{STAFF_USER}]\n"
+            f"    whatsapp_templates: {{data_siap: {TEMPLATE_SID}}}"
+        )
+        text = head + sep + rest.replace("staff_chat_id: null", staff, 1)
     path = tmp_path_factory.mktemp("config") / "config.yaml"
     path.write_text(text, encoding="utf-8")
     return path

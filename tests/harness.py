@@ -272,3 +272,39 @@ class WhatsAppVisitor(_Visitor):
     def taps(self, label: str) -> httpx.Response:
         """Answer with the number of option ``label``, as a WhatsApp visitor does."""
         return self.says(self.options()[label])
+
+
+class StaffMember:
+    """Someone writing commands in an office's staff group (a forum supergroup)."""
+
+    def __init__(self, bot: RunningBot, api: FakeTelegram, chat_id: int, user_id: int, name: str):
+        self.bot, self.api, self.chat_id = bot, api, chat_id
+        self.user = {"id": user_id, "is_bot": False, "first_name": name}
+        self.seen = 0
+
+    def says(self, text: str, document: dict | None = None) -> httpx.Response:
+        """Post a command, optionally with a document (its text then is the caption)."""
+        chat = {"id": self.chat_id, "title": "PST staff", "type": "supergroup", "is_forum": True}
+        message = {
+            "message_id": next(_ids) % 100_000,
+            "from": self.user,
+            "chat": chat,
+            "date": int(time.time()),
+        }
+        entity = [{"offset": 0, "length": len(text.split()[0]), "type": "bot_command"}]
+        if document:
+            message.update(document=document, caption=text, caption_entities=entity)
+        else:
+            message.update(text=text, entities=entity)
+        update = {"update_id": next(_ids), "message": message}
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.bot.env["TELEGRAM_WEBHOOK_SECRET"]}
+        response = httpx.post(f"{self.bot.url}/webhook/telegram", json=update, headers=headers)
+        assert response.status_code == 200, response.text
+        return response
+
+    def reads(self) -> str:
+        """What the bot posted in the group since the last read."""
+        self.bot.wait_delivered("telegram", str(self.chat_id))
+        texts = self.api.texts(self.chat_id)
+        new, self.seen = texts[self.seen :], len(texts)
+        return "\n---\n".join(new)

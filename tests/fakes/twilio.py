@@ -130,6 +130,11 @@ class FakeTwilio(FakeServer):
         with self._lock:
             self._failures.extend(TwilioApiError(status, code, message) for _ in range(count))
 
+    def recover(self) -> None:
+        """Drop the failures :meth:`fail_next` queued and not yet used (Twilio is back)."""
+        with self._lock:
+            self._failures.clear()
+
     def session_window(self, enabled: bool) -> None:
         """Enforce the WhatsApp 24-hour window: free-form messages (no ContentSid) to a number
         whose last inbound message (see :meth:`visitor_wrote`) is older than 24 h, or who never
