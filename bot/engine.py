@@ -279,6 +279,11 @@ class Engine:
             session.add(Outbox(channel=channel, chat_id=chat_id, method=method, payload=payload))
         return {chat for chat, _, _ in rows}
 
+    def run_job(self, job: Callable[[Session], list[Notice]]) -> set[tuple[str, str]]:
+        """Run a scheduled ``job`` in one transaction and write its notices to the outbox."""
+        with self.db.transaction() as session:
+            return self._write(session, [], job(session))
+
     def handle_staff(
         self, inbound: Inbound, command: Callable[[Session, Inbound], list[Notice]]
     ) -> set[tuple[str, str]]:

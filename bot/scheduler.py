@@ -1,4 +1,4 @@
-"""The one APScheduler of a deployment: outbox retries (and, later, notices and timers).
+"""The one APScheduler of a deployment: outbox retries, staff reminders and overdue alerts.
 
 Jobs are kept in the database (``apscheduler_jobs``), so a restart loses none. A job store must
 not be shared by two running schedulers (APScheduler 3.x docs, "Limitations"): run exactly one —
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bot.service import Service
 
 logger = logging.getLogger(__name__)
+REMINDER_MINUTES = 15
 _service: Service | None = None  # jobs are stored by reference and find the service here
 
 
@@ -25,6 +26,12 @@ def retry_outbox() -> None:
     """Job: deliver every outbox row that is due (failed sends whose backoff has passed)."""
     if _service is not None:
         _service.courier.deliver_due()
+
+
+def remind_staff() -> None:
+    """Job: due-date reminders and overdue alerts for open tickets."""
+    if _service is not None:
+        _service.remind_staff()
 
 
 def start(service: Service) -> BackgroundScheduler:
@@ -43,6 +50,13 @@ def start(service: Service) -> BackgroundScheduler:
         id="outbox-retry",
         replace_existing=True,
         seconds=service.settings.outbox_retry_seconds,
+    )
+    scheduler.add_job(
+        "bot.scheduler:remind_staff",
+        "interval",
+        id="staff-reminders",
+        replace_existing=True,
+        minutes=REMINDER_MINUTES,
     )
     logger.info("scheduler started: outbox retry every %s s", service.settings.outbox_retry_seconds)
     return scheduler

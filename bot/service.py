@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from functools import partial
 from typing import Any, TextIO
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -127,6 +128,12 @@ class Service:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
         return relative
+
+    def remind_staff(self) -> None:
+        """Post due-date reminders and overdue alerts to the staff chats (a scheduled job)."""
+        job = partial(staff_desk.reminders, pst=self.pst, texts=self.texts)
+        for channel, chat_id in self.engine.run_job(job):
+            self.courier.kick(channel, chat_id)
 
     def start_scheduler(self) -> None:
         """Run this process's scheduler (only one per deployment)."""

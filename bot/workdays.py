@@ -85,3 +85,11 @@ def due_date(office: Office, received: dt.datetime, days: int) -> dt.date:
 def closing_time(office: Office, day: dt.date) -> dt.datetime:
     """Closing time of ``office`` on working day ``day`` as an aware datetime (office zone)."""
     return dt.datetime.combine(day, office.jam_layanan[WEEKDAYS[day.weekday()]].tutup, office.tz)
+
+
+def previous_working_day(office: Office, day: dt.date) -> dt.date:
+    """The last working day of ``office`` before ``day``."""
+    day -= dt.timedelta(days=1)
+    while not is_working_day(office, day):
+        day -= dt.timedelta(days=1)
+    return day

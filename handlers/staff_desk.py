@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from bot.config import Office, PstConfig
 from bot.engine import Attachment, Inbound, Notice, Reply
 from bot.texts import Texts
+from bot.workdays import previous_working_day
 from storage.models import Ticket, Visitor, utcnow
 
 OPEN = ("baru", "diproses")
@@ -189,6 +190,34 @@ def _tell(desk: Desk, visitor: Visitor, reply: Reply) -> None:
 
 def _visitor_text(desk: Desk, ticket: Ticket, key: str, **values) -> str:
     return desk.texts.get(ticket.visitor.lang, key, number=ticket.number, **values)
+
+
+def reminders(session: Session, pst: PstConfig, texts: Texts) -> list[Notice]:
+    """Staff reminders for open tickets with a due date: once on the working day before it is
+    due, and an alert once it is overdue (both in the office's staff chat)."""
+    now = utcnow()
+    notices = []
+    open_tickets = session.scalars(
+        select(Ticket).where(Ticket.status.in_(OPEN), Ticket.due_at.is_not(None))
+    ).all()
+    for ticket in open_tickets:
+        office = pst.office(ticket.office_code)
+        if office.staff_chat_id is None:
+            continue
+        due = ticket.due_at.replace(tzinfo=dt.UTC).astimezone(office.tz)
+        shown = format_date(due.date(), "full", locale="id")
+        if now > ticket.due_at:
+            flag, key = "overdue_alerted", "staff_overdue_alert"
+        elif dt.datetime.now(office.tz).date() >= previous_working_day(office, due.date()):
+            flag, key = "reminded", "staff_due_reminder"
+        else:
+            continue
+        if ticket.details.get(flag):
+            continue
+        ticket.details = {**ticket.details, flag: True}
+        text = texts.get("id", key, number=ticket.number, due=shown, summary=ticket.summary[:80])
+        notices.append(Notice("telegram", str(office.staff_chat_id), Reply(text)))
+    return notices
 
 
 COMMANDS = {"/tiket": list_tickets, "/ambil": take, "/siap": ready, "/tolak": refuse}

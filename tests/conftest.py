@@ -9,15 +9,25 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from aiosmtpd.controller import Controller
 
 from bot.config import load_config
 from tests.fakes import FakeTelegram, FakeTwilio
-from tests.harness import AUTH_TOKEN, BOT_TOKEN, SHARED_NUMBER, TWILIO_SID, RunningBot
+from tests.fakes.smtp import Recorder
+from tests.harness import (
+    AUTH_TOKEN,
+    BOT_TOKEN,
+    SHARED_NUMBER,
+    TWILIO_SID,
+    RunningBot,
+    free_port,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES = os.environ.get("PSTBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -82,6 +92,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield POSTGRES.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(POSTGRES, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def smtp() -> Iterator[Callable[..., tuple[Recorder, int]]]:
+    """Start an SMTP server on 127.0.0.1 (``Controller`` keyword arguments allowed); returns the
+    handler and the port."""
+    controllers: list[Controller] = []
+
+    def start(**kwargs: Any) -> tuple[Recorder, int]:
+        handler, port = Recorder(), free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
+        controller.start()
+        controllers.append(controller)
+        return handler, port
+
+    yield start
+    for controller in controllers:
+        controller.stop()
 
 
 @pytest.fixture

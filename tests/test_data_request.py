@@ -176,3 +176,67 @@ def test_telegram_visitor_gets_the_file_as_a_document(pstbot, telegram_api):
     tg.reads()
     documents = [m for m in telegram_api.messages(5601) if "document" in m]
     assert len(documents) == 1 and documents[0]["document"].content == b"kec,padi\nA,1\n"
+
+
+def test_staff_get_a_reminder_the_working_day_before_and_an_overdue_alert(
+    pstbot, twilio_api, telegram_api
+):
+    import time_machine
+
+    from bot.workdays import previous_working_day
+
+    _wa, number = _request_as_whatsapp_visitor(pstbot, twilio_api, "+6281255500004")
+    staff = StaffMember(pstbot, telegram_api, STAFF_CHATS["6106"], STAFF_USER, "Petugas")
+    staff.reads()
+    office = pstbot.service.pst.office("6106")
+    with pstbot.service.db.transaction() as session:
+        due_at = session.scalars(select(Ticket).where(Ticket.number == number)).one().due_at
+    due = due_at.replace(tzinfo=dt.UTC).astimezone(office.tz)
+    eve = dt.datetime.combine(previous_working_day(office, due.date()), dt.time(9), office.tz)
+    # Outbox rows are due from the (moved) time they are written, so read inside each move.
+    with time_machine.travel(eve - dt.timedelta(days=1), tick=True):
+        pstbot.service.remind_staff()
+        assert staff.reads() == ""  # too early
+    with time_machine.travel(eve, tick=True):
+        pstbot.service.remind_staff()
+        pstbot.service.remind_staff()
+        assert staff.reads().count(f"Pengingat: tiket {number} jatuh tempo") == 1
+    with time_machine.travel(due + dt.timedelta(hours=1), tick=True):
+        pstbot.service.remind_staff()
+        pstbot.service.remind_staff()
+        assert staff.reads().count(f"TERLAMBAT: tiket {number}") == 1
+
+
+def test_data_ready_by_email_when_the_visitor_chose_email(pstbot, telegram_api, twilio_api, smtp):
+    recorder, port = smtp()
+    pstbot.env.update(
+        SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_FROM="pst6106@bps.go.id", SMTP_STARTTLS=False
+    )
+    pstbot.restart()
+    wa = WhatsAppVisitor(pstbot, twilio_api, "+6281255500005", SHARED_NUMBER, "Eko")
+    wa.says("halo")
+    wa.taps("BPS Kabupaten Ketapang")
+    wa.taps("Permintaan data")
+    wa.says("inflasi bulanan ketapang 2025 pdf")
+    if "Lanjutkan permintaan data" in wa.options():
+        wa.taps("Lanjutkan permintaan data")
+    wa.taps("Kecamatan")
+    wa.taps("Bisnis")
+    wa.taps("Lewat email")
+    wa.taps("Kirim permintaan")
+    wa.taps("Setuju")
+    for answer in ("Eko Prasetyo", "eko.prasetyo@example.com", "1", "CV Maju"):
+        wa.says(answer)
+    wa.taps("Wiraswasta")
+    wa.taps("Bisnis")
+    wa.taps("Simpan")
+    number = re.search(r"PD-6106-\d{8}-\d{4}", wa.reads())[0]
+    staff = StaffMember(pstbot, telegram_api, STAFF_CHATS["6106"], STAFF_USER, "Petugas")
+    staff.says(f"/siap {number}", document=telegram_api.add_file(b"%PDF-1.4 inflasi", "inf.pdf"))
+    staff.reads()
+    pstbot.wait_delivered("email", "eko.prasetyo@example.com")
+    [mail] = recorder.messages()
+    assert mail["To"] == "eko.prasetyo@example.com" and number in mail["Subject"]
+    [part] = list(mail.iter_attachments())
+    assert part.get_filename() == "inf.pdf" and part.get_content() == b"%PDF-1.4 inflasi"
+    assert not [m for m in twilio_api.messages(wa.chat_id) if m.get("MediaUrl")]  # email only

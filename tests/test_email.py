@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
@@ -19,52 +14,12 @@ from bot.channels.base import SendError
 from bot.channels.email import EmailSender, mime_type
 from bot.config import ConfigError
 from bot.settings import load_settings
+from tests.harness import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 FROM = "pst6106@bps.go.id"
 VISITOR = "budi.santoso@example.com"
 PDF = b"%PDF-1.4\n% Ketapang Dalam Angka 2024\n%%EOF\n"
-
-
-class Recorder:
-    """aiosmtpd handler that keeps every accepted message, or answers RCPT/DATA with a reply
-    set by the test (e.g. ``"451 4.3.0 try later"``)."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-        self.rcpt_reply: str | None = None
-        self.data_reply: str | None = None
-
-    async def handle_RCPT(
-        self,
-        server: SMTPServer,
-        session: Session,
-        envelope: Envelope,
-        address: str,
-        rcpt_options: list[str],
-    ) -> str:
-        if self.rcpt_reply:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
-        if self.data_reply:
-            return self.data_reply
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self) -> list[EmailMessage]:
-        """The accepted messages, parsed."""
-        parser = BytesParser(policy=policy.default)
-        return [parser.parsebytes(e.original_content or b"") for e in self.envelopes]
-
-
-def free_port() -> int:
-    """A port nothing listens on right now (the OS picks it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def authenticate(
@@ -73,24 +28,6 @@ def authenticate(
     """Accept only pst / rahasia."""
     ok = isinstance(auth_data, LoginPassword) and auth_data == (b"pst", b"rahasia")
     return AuthResult(success=ok, handled=False)
-
-
-@pytest.fixture
-def smtp() -> Iterator[Callable[..., tuple[Recorder, int]]]:
-    """Start an SMTP server on 127.0.0.1 (``Controller`` keyword arguments allowed); returns the
-    handler and the port."""
-    controllers: list[Controller] = []
-
-    def start(**kwargs: Any) -> tuple[Recorder, int]:
-        handler, port = Recorder(), free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
-        controller.start()
-        controllers.append(controller)
-        return handler, port
-
-    yield start
-    for controller in controllers:
-        controller.stop()
 
 
 def sender(port: int, **kwargs: Any) -> EmailSender:
