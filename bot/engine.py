@@ -262,9 +262,7 @@ class Engine:
     def _enqueue(self, session: Session, turn: Turn) -> set[tuple[str, str]]:
         inbound, visitor = turn.inbound, turn.visitor
         own = (inbound.channel, inbound.chat_id)
-        rows: list[tuple[tuple[str, str], str, dict[str, Any]]] = []
-        if inbound.callback_id:
-            rows.append((own, "answerCallbackQuery", {"callback_query_id": inbound.callback_id}))
+        rows = _callback_answer(inbound)
         sender = inbound.reply_from or visitor.reply_from
         for reply in turn.replies:
             for method, payload in self.render(*own, sender, visitor.lang, reply):
@@ -292,13 +290,15 @@ class Engine:
         with self.db.transaction() as session:
             if not _first_delivery(session, inbound):
                 return set()
-            rows = []
-            if inbound.callback_id:
-                own = (inbound.channel, inbound.chat_id)
-                rows.append(
-                    (own, "answerCallbackQuery", {"callback_query_id": inbound.callback_id})
-                )
-            return self._write(session, rows, command(session, inbound))
+            return self._write(session, _callback_answer(inbound), command(session, inbound))
+
+
+def _callback_answer(inbound: Inbound) -> list[tuple[tuple[str, str], str, dict[str, Any]]]:
+    """The ``answerCallbackQuery`` row a tapped Telegram button needs (none otherwise)."""
+    if not inbound.callback_id:
+        return []
+    answer = {"callback_query_id": inbound.callback_id}
+    return [((inbound.channel, inbound.chat_id), "answerCallbackQuery", answer)]
 
 
 def _first_delivery(session: Session, inbound: Inbound) -> bool:
