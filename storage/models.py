@@ -214,3 +214,31 @@ class Download(Base):
     publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"), index=True)
     office_code: Mapped[str] = mapped_column(String(4))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Rating(Base):
+    """A visitor's rating of one finished service (PermenPANRB 14/2017 survey, elements U1–U9,
+    each 1–4, None when skipped) and an optional comment. ``ref`` names the service delivered
+    (a ticket number or ``unduh/<download_id>``); one rating per visitor and ref, so each
+    service is asked about once."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("visitor_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("visitors.id"), index=True)
+    office_code: Mapped[str] = mapped_column(String(4), index=True)
+    service: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(64))
+    u1: Mapped[int | None]
+    u2: Mapped[int | None]
+    u3: Mapped[int | None]
+    u4: Mapped[int | None]
+    u5: Mapped[int | None]
+    u6: Mapped[int | None]
+    u7: Mapped[int | None]
+    u8: Mapped[int | None]
+    u9: Mapped[int | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+    asked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[dt.datetime | None]
