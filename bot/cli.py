@@ -155,3 +155,7 @@ def set_telegram_webhook() -> None:
 from catalogue.cli import catalogue  # noqa: E402
 
 main.add_command(catalogue)
+
+from bot.ikm import ikm  # noqa: E402
+
+main.add_command(ikm)

@@ -66,6 +66,7 @@ class Reply:
     options: tuple[Option, ...] = ()
     attachment: Attachment | None = None
     template: tuple[str, dict[str, str]] | None = None  # WhatsApp Content SID + variables
+    end_thread: bool = False  # the last message of a staff forum topic, which is then closed
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,10 @@ class Inbound:
     ``payload`` is a tapped button's key. ``office_code`` is set when the address written to
     decides the office (an office's own WhatsApp number); ``reply_from`` is the address to answer
     from. ``phone`` is the sender's number in E.164 when the channel knows it (WhatsApp ``WaId``).
-    ``group`` marks a command in a group chat (the staff chat); ``file_id``/``file_name`` name a
-    document sent with it, and ``file_path`` is where the service stored that document (relative
-    to the tickets folder). ``received_at`` is UTC.
+    ``group`` marks a message in a group chat (the staff chat), ``thread_id`` its forum topic.
+    A file sent with the message is named by ``file_id``/``file_name`` (Telegram) or
+    ``media_url`` (Twilio); ``file_path`` is where the service stored it (relative to the
+    tickets folder). ``received_at`` is UTC.
     """
 
     channel: str
@@ -93,6 +95,8 @@ class Inbound:
     reply_from: str | None = None
     callback_id: str | None = None
     group: bool = False
+    thread_id: int | None = None
+    media_url: str | None = None
     file_id: str | None = None
     file_name: str | None = None
     file_path: str | None = None
@@ -138,6 +142,7 @@ class Turn:
         texts: Texts,
         session: Session,
         catalogue: Any = None,
+        kb: Any = None,
     ) -> None:
         self.inbound = inbound
         self.visitor = visitor
@@ -145,6 +150,7 @@ class Turn:
         self.pst = pst
         self.session = session
         self.catalogue = catalogue
+        self.kb = kb
         self.texts = texts
         self.replies: list[Reply] = []
         self.notices: list[Notice] = []  # messages to others: staff, email
@@ -233,6 +239,7 @@ class Engine:
         self.router = router
         self.render = render
         self.catalogue: Any = None  # the publication search index, set by the service
+        self.kb: Any = None  # the consultation knowledge base, set by the service
 
     def handle(self, inbound: Inbound) -> set[tuple[str, str]]:
         """Process ``inbound`` in one transaction; return the chats given something to deliver
@@ -242,7 +249,7 @@ class Engine:
                 logger.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
                 return set()
             visitor = _load_visitor(session, inbound)
-            turn = Turn(inbound, visitor, self.pst, self.texts, session, self.catalogue)
+            turn = Turn(inbound, visitor, self.pst, self.texts, session, self.catalogue, self.kb)
             self._run(turn)
             turn.convo.slots = turn.slots
             return self._enqueue(session, turn)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bot.service import Service
 
 logger = logging.getLogger(__name__)
-REMINDER_MINUTES = 15
+SWEEP_MINUTES = 15
 _service: Service | None = None  # jobs are stored by reference and find the service here
 
 
@@ -28,10 +28,10 @@ def retry_outbox() -> None:
         _service.courier.deliver_due()
 
 
-def remind_staff() -> None:
-    """Job: due-date reminders and overdue alerts for open tickets."""
+def sweep() -> None:
+    """Job: ticket reminders, overdue alerts, idle-consultation warnings and closes."""
     if _service is not None:
-        _service.remind_staff()
+        _service.sweep()
 
 
 def start(service: Service) -> BackgroundScheduler:
@@ -52,11 +52,11 @@ def start(service: Service) -> BackgroundScheduler:
         seconds=service.settings.outbox_retry_seconds,
     )
     scheduler.add_job(
-        "bot.scheduler:remind_staff",
+        "bot.scheduler:sweep",
         "interval",
-        id="staff-reminders",
+        id="sweep",
         replace_existing=True,
-        minutes=REMINDER_MINUTES,
+        minutes=SWEEP_MINUTES,
     )
     logger.info("scheduler started: outbox retry every %s s", service.settings.outbox_retry_seconds)
     return scheduler

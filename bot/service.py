@@ -23,9 +23,9 @@ from bot.texts import Texts
 from catalogue.importer import load_default
 from catalogue.samples import ensure_sample_files
 from catalogue.search import SearchIndex
-from handlers import staff_desk
+from handlers import handover, staff_desk
 from storage.db import Database, migrate
-from storage.models import Publication
+from storage.models import Publication, Ticket
 
 logger = logging.getLogger(__name__)
 RENDERERS = {
@@ -51,7 +51,10 @@ class Service:
         self.senders: dict[str, Any] = {}
         if settings.telegram_enabled:
             self.senders[telegram.CHANNEL] = telegram.TelegramSender(
-                settings.telegram_bot_token, settings.telegram_api_url, self.downloads.path
+                settings.telegram_bot_token,
+                settings.telegram_api_url,
+                self.downloads.path,
+                self.topic_for,
             )
         if settings.whatsapp_enabled:
             self.senders[whatsapp.CHANNEL] = whatsapp.TwilioSender(
@@ -109,19 +112,35 @@ class Service:
         return {"to": to, "subject": subject, "text": reply.text, "attachments": attachments}
 
     def receive(self, inbound: Inbound) -> None:
-        """Handle one inbound message and start delivering what it produced. A staff chat's
-        document is fetched from Telegram first and stored under ``<data>/tickets/``."""
+        """Handle one inbound message and start delivering what it produced. A file sent with
+        it is fetched first and stored under ``<data>/tickets/``."""
+        if inbound.file_id or inbound.media_url:
+            inbound = replace(inbound, file_path=self._store_file(inbound))
         if inbound.group:
-            if inbound.file_id:
-                inbound = replace(inbound, file_path=self._store_staff_file(inbound))
             chats = self.engine.handle_staff(inbound, self.staff_command)
         else:
             chats = self.engine.handle(inbound)
         for channel, chat_id in chats:
             self.courier.kick(channel, chat_id)
 
-    def _store_staff_file(self, inbound: Inbound) -> str:
-        content = self.senders[telegram.CHANNEL].download(inbound.file_id)
+    def topic_for(self, number: str) -> int:
+        """The staff forum topic of ticket ``number``, created on first use and remembered."""
+        with self.db.transaction() as session:
+            ticket = session.scalars(select(Ticket).where(Ticket.number == number)).one()
+            if ticket.topic_id:
+                return ticket.topic_id
+            office = self.pst.office(ticket.office_code)
+            name = f"{number} · {ticket.visitor.nama or ticket.visitor.display_name or ''}"
+        topic = self.senders[telegram.CHANNEL].create_topic(office.staff_chat_id, name)
+        with self.db.transaction() as session:
+            session.get(Ticket, ticket.id).topic_id = topic
+        return topic
+
+    def _store_file(self, inbound: Inbound) -> str:
+        """Fetch a file sent with a message (Telegram file id, Twilio media URL) and keep it
+        under ``<data>/tickets/<message id>/``; returns that relative path."""
+        source = inbound.file_id or inbound.media_url
+        content = self.senders[inbound.channel].download(source)
         name = secure_filename(inbound.file_name or "") or "berkas"
         relative = f"{inbound.message_id}/{name}"
         path = self.downloads.tickets_dir / relative
@@ -129,11 +148,14 @@ class Service:
         path.write_bytes(content)
         return relative
 
-    def remind_staff(self) -> None:
-        """Post due-date reminders and overdue alerts to the staff chats (a scheduled job)."""
-        job = partial(staff_desk.reminders, pst=self.pst, texts=self.texts)
-        for channel, chat_id in self.engine.run_job(job):
-            self.courier.kick(channel, chat_id)
+    def sweep(self) -> None:
+        """The scheduled timers: due-date reminders and overdue alerts for staff, and the
+        seven-day close of idle consultations (with the warning the day before)."""
+        for job in (staff_desk.reminders, handover.idle_sweep):
+            for channel, chat_id in self.engine.run_job(
+                partial(job, pst=self.pst, texts=self.texts)
+            ):
+                self.courier.kick(channel, chat_id)
 
     def start_scheduler(self) -> None:
         """Run this process's scheduler (only one per deployment)."""

@@ -93,3 +93,17 @@ def previous_working_day(office: Office, day: dt.date) -> dt.date:
     while not is_working_day(office, day):
         day -= dt.timedelta(days=1)
     return day
+
+
+def next_opening(office: Office, now: dt.datetime) -> dt.datetime | None:
+    """None while ``office`` is open at ``now``; otherwise when it next opens (office zone)."""
+    local = now.astimezone(office.tz)
+    today = local.date()
+    if is_working_day(office, today):
+        hours = office.jam_layanan[WEEKDAYS[today.weekday()]]
+        if hours.buka <= local.time() < hours.tutup:
+            return None
+        if local.time() < hours.buka:
+            return dt.datetime.combine(today, hours.buka, office.tz)
+    day = next(working_days_from(office, today + dt.timedelta(days=1)))
+    return dt.datetime.combine(day, office.jam_layanan[WEEKDAYS[day.weekday()]].buka, office.tz)

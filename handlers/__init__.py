@@ -5,12 +5,16 @@ Handlers never import telegram or twilio: they read an ``Inbound`` through a ``T
 """
 
 from handlers import (
+    complaint,
+    consultation,
     data_request,
+    handover,
     info,
     language,
     library,
     menu,
     office,
+    rating,
     registration,
     status,
 )
@@ -24,5 +28,9 @@ STATES = {
     **library.STATES,
     **data_request.STATES,
     **status.STATES,
+    **consultation.STATES,
+    **complaint.STATES,
+    **handover.STATES,
+    **rating.STATES,
 }
 route = menu.route

@@ -31,7 +31,7 @@ from bot.config import Mode, Service
 from bot.engine import Attachment, Option, State, Turn
 from bot.workdays import bookable_days, visit_slots
 from catalogue.names import pdf_filename
-from handlers import staff
+from handlers import consultation, staff
 from storage.models import Download, Publication
 from storage.tickets import new_ticket
 
@@ -131,8 +131,7 @@ def handle_nomatch(turn: Turn) -> str:
         _lib(turn).pop("pub", None)
         return _needs_profile(turn, "library.request")
     if choice == "konsultasi":
-        turn.say(turn.t("coming_soon", service=turn.t("menu_konsultasi")))
-        return "menu.main"
+        return consultation.entry(turn)
     if choice in ("cari", "menu"):
         return "library.query" if choice == "cari" else "menu.main"
     return handle_query(turn)

@@ -3,16 +3,18 @@
 | state       | asks                     | goes to                                      |
 |-------------|--------------------------|----------------------------------------------|
 | menu.main   | which service            | info.service, registration.*, library.query, |
-|             |                          | office.choose, language.choose; entries not  |
-|             |                          | built yet say "coming soon" and stay here    |
+|             |                          | data_request.need, consultation.*,           |
+|             |                          | complaint.category, rating.element,          |
+|             |                          | status.list, office.choose, language.choose  |
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from bot.engine import Option, State, Turn
-from handlers import info, staff_desk
+from handlers import consultation, rating, staff_desk
 
 GLOBAL_WORDS = {
     "menu": "menu",
@@ -63,7 +65,7 @@ ENTRIES = (
     "kantor",
     "bahasa",
 )
-COMING_SOON = {"konsultasi", "pengaduan", "penilaian"}
+RELAYING = {"handover.active", "consultation.open", "complaint.submit"}  # only "menu" is a word
 TICKET_QUERY = re.compile(r"^(?:cek|status|tiket)(?:\s+([a-z]{2}-\d{4}-\d{8}-\d{4}))?$", re.I)
 
 
@@ -82,6 +84,8 @@ def route(turn: Turn) -> str | None:
 
 def _global_word(turn: Turn) -> str | None:
     word = GLOBAL_WORDS.get(turn.text.casefold()) if not turn.inbound.payload else None
+    if turn.convo.state in RELAYING and word != "menu":
+        return None
     current = turn.convo.state or "menu.main"
     if word == "menu":
         turn.slots.clear()
@@ -126,22 +130,24 @@ def handle_main(turn: Turn) -> str:
         return "data_request.need"
     if choice == "status":
         return "status.list"
+    if choice == "konsultasi":
+        return consultation.entry(turn)
+    if choice == "pengaduan":
+        return "complaint.category"
+    if choice == "penilaian":
+        ref = f"umum/{dt.datetime.now(turn.office.tz):%Y%m%d}"
+        if target := rating.start(turn, "umum", ref):
+            return target
+        turn.say(turn.t("rating_already"))
+        return "menu.main"
     if choice == "bahasa":
         turn.slots["_return"] = "menu.main"
         return "language.choose"
-    if choice in COMING_SOON:
-        _coming_soon(turn, choice)
-    elif turn.text.casefold().strip("!.? ") in GREETINGS:
+    if turn.text.casefold().strip("!.? ") in GREETINGS:
         turn.say(turn.t("greeting_again"))
     else:
         turn.say(turn.t("not_understood_menu"))
     return "menu.main"
-
-
-def _coming_soon(turn: Turn, choice: str) -> None:
-    turn.say(turn.t("coming_soon", service=turn.t(f"menu_{choice}")))
-    if choice == "pengaduan" and turn.office:
-        turn.say(info.complaint_text(turn, turn.office))
 
 
 STATES = {"menu.main": State(prompt_main, handle_main)}

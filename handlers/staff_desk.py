@@ -6,6 +6,8 @@
 | ``/ambil NOMOR``                | assign the ticket to oneself; status ``diproses``           |
 | ``/siap NOMOR`` + a document    | status ``siap``; the file goes to the visitor ("data ready")|
 | ``/tolak NOMOR alasan``         | status ``ditolak``; the visitor is told why                 |
+| ``/selesai`` (in a topic)       | close the consultation/complaint of that hand-over topic    |
+| any other message in a topic    | relayed to the visitor as the PST officer's answer          |
 
 Only the office's ``staff_user_ids`` may use them (config.yaml). A "data ready" notice to a
 WhatsApp visitor who has been silent for more than 24 hours goes out as the office's approved
@@ -25,6 +27,7 @@ from bot.config import Office, PstConfig
 from bot.engine import Attachment, Inbound, Notice, Reply
 from bot.texts import Texts
 from bot.workdays import previous_working_day
+from handlers import handover
 from storage.models import Ticket, Visitor, utcnow
 
 OPEN = ("baru", "diproses")
@@ -42,8 +45,23 @@ class Desk:
         return self.texts.get("id", key, **values)
 
     def answer(self, key: str, **values) -> None:
-        """Reply in the staff chat."""
-        self.notices.append(Notice("telegram", self.inbound.chat_id, Reply(self.t(key, **values))))
+        """Reply in the staff chat, in the topic the command came from."""
+        chat = self.inbound.chat_id
+        if self.inbound.thread_id:
+            chat = f"{chat}#{self.inbound.thread_id}"
+        self.notices.append(Notice("telegram", chat, Reply(self.t(key, **values))))
+
+    def topic_ticket(self) -> Ticket | None:
+        """The open hand-over ticket whose topic the message was written in."""
+        if not self.inbound.thread_id:
+            return None
+        return self.session.scalars(
+            select(Ticket).where(
+                Ticket.office_code == self.office.code,
+                Ticket.topic_id == self.inbound.thread_id,
+                Ticket.status.in_(OPEN),
+            )
+        ).first()
 
     def ticket(self, number: str) -> Ticket | None:
         return self.session.scalars(
@@ -62,16 +80,41 @@ def command_handler(pst: PstConfig, texts: Texts) -> Callable[[Session, Inbound]
             return []  # a group that is no office's staff chat
         desk = Desk(session, inbound, office, texts)
         words = (inbound.payload or inbound.text).split(maxsplit=2)
-        action = COMMANDS.get(words[0].lower() if words else "")
-        if action is None:
-            desk.answer("staff_help")
-        elif int(inbound.user_id) not in office.staff_user_ids:
+        command = words[0].lower() if words and words[0].startswith("/") else None
+        if int(inbound.user_id) not in office.staff_user_ids:
             desk.answer("staff_not_allowed")
+        elif command is None:
+            relay(desk)
+        elif command in COMMANDS:
+            COMMANDS[command](desk, words[1:])
         else:
-            action(desk, words[1:])
+            desk.answer("staff_help")
         return desk.notices
 
     return run
+
+
+def relay(desk: Desk) -> None:
+    """A staff message in a hand-over topic goes to the visitor."""
+    ticket = desk.topic_ticket()
+    if ticket is None:
+        return  # talk outside an open hand-over is not for the bot
+    inbound = desk.inbound
+    desk.notices += handover.relay_from_staff(
+        ticket, inbound.text, inbound.file_path, inbound.file_name, desk.texts
+    )
+
+
+def finish(desk: Desk, _args: list[str]) -> None:
+    """``/selesai`` in a hand-over topic closes the consultation or complaint."""
+    ticket = desk.topic_ticket()
+    if ticket is None:
+        desk.answer("staff_finish_where")
+        return
+    by = desk.inbound.display_name or desk.inbound.user_id
+    desk.notices += handover.close(
+        desk.session, desk.office, ticket, desk.texts, by, "handover_closed_by_staff"
+    )
 
 
 def list_tickets(desk: Desk, _args: list[str]) -> None:
@@ -197,8 +240,10 @@ def reminders(session: Session, pst: PstConfig, texts: Texts) -> list[Notice]:
     due, and an alert once it is overdue (both in the office's staff chat)."""
     now = utcnow()
     notices = []
-    open_tickets = session.scalars(
-        select(Ticket).where(Ticket.status.in_(OPEN), Ticket.due_at.is_not(None))
+    open_tickets = session.scalars(  # consultations have their own timers (handover.py)
+        select(Ticket).where(
+            Ticket.status.in_(OPEN), Ticket.due_at.is_not(None), Ticket.kind != "KS"
+        )
     ).all()
     for ticket in open_tickets:
         office = pst.office(ticket.office_code)
@@ -220,4 +265,10 @@ def reminders(session: Session, pst: PstConfig, texts: Texts) -> list[Notice]:
     return notices
 
 
-COMMANDS = {"/tiket": list_tickets, "/ambil": take, "/siap": ready, "/tolak": refuse}
+COMMANDS = {
+    "/tiket": list_tickets,
+    "/ambil": take,
+    "/siap": ready,
+    "/tolak": refuse,
+    "/selesai": finish,
+}

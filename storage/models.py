@@ -132,6 +132,7 @@ class Ticket(Base):
     summary: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     assigned_to: Mapped[str | None] = mapped_column(String(64))
+    topic_id: Mapped[int | None] = mapped_column(index=True)  # staff forum topic (hand-over)
     due_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

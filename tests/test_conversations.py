@@ -218,14 +218,14 @@ def test_unknown_answer_is_asked_again_politely(wa):
     assert "Layanan mana yang ingin Anda ketahui?" in wa.reads()
 
 
-def test_coming_soon_entries_return_to_menu_and_complaint_lists_channels(wa):
+def test_complaint_entry_asks_the_service_element_first(wa):
     wa.says("halo")
     wa.taps("Pengaduan")
     text = wa.reads()
-    assert "segera hadir" in text
-    assert "s.bps.go.id/pengaduanbpskendal" in text
+    assert "Tentang apa pengaduan Anda?" in text
+    for element in ("Persyaratan", "Perilaku petugas", "Sarana dan prasarana"):
+        assert element in text
     assert text.rstrip().endswith("_Balas dengan angka atau kata dari daftar._")
-    assert "Menu utama — BPS Kabupaten Kendal" in text
 
 
 def test_long_standard_is_split_within_whatsapp_limit(wa, twilio_api):

@@ -195,15 +195,15 @@ def test_staff_get_a_reminder_the_working_day_before_and_an_overdue_alert(
     eve = dt.datetime.combine(previous_working_day(office, due.date()), dt.time(9), office.tz)
     # Outbox rows are due from the (moved) time they are written, so read inside each move.
     with time_machine.travel(eve - dt.timedelta(days=1), tick=True):
-        pstbot.service.remind_staff()
+        pstbot.service.sweep()
         assert staff.reads() == ""  # too early
     with time_machine.travel(eve, tick=True):
-        pstbot.service.remind_staff()
-        pstbot.service.remind_staff()
+        pstbot.service.sweep()
+        pstbot.service.sweep()
         assert staff.reads().count(f"Pengingat: tiket {number} jatuh tempo") == 1
     with time_machine.travel(due + dt.timedelta(hours=1), tick=True):
-        pstbot.service.remind_staff()
-        pstbot.service.remind_staff()
+        pstbot.service.sweep()
+        pstbot.service.sweep()
         assert staff.reads().count(f"TERLAMBAT: tiket {number}") == 1
 
 

@@ -70,10 +70,10 @@ def parse_update(data: Any) -> Inbound | None:
         return None
     group = message.chat.type != "private"
     text = message.text or message.caption or ""
-    if group and not text.startswith("/"):
-        return None  # staff talking among themselves
-    answered = message.reply_to_message
-    document = message.document or (answered.document if answered else None)
+    topic = message.message_thread_id if message.is_topic_message else None
+    if group and not text.startswith("/") and topic is None:
+        return None  # staff talking among themselves outside a hand-over topic
+    file_id, file_name = _file_of(message)
     return Inbound(
         user_id=str(message.from_user.id),
         chat_id=str(message.chat.id),
@@ -81,10 +81,23 @@ def parse_update(data: Any) -> Inbound | None:
         display_name=message.from_user.full_name,
         received_at=message.date,
         group=group,
-        file_id=document.file_id if document else None,
-        file_name=document.file_name if document else None,
+        thread_id=topic,
+        file_id=file_id,
+        file_name=file_name,
         **common,
     )
+
+
+def _file_of(message: Any) -> tuple[str | None, str | None]:
+    """The document or (largest) photo on the message, or on the message it answers."""
+    for msg in (message, message.reply_to_message):
+        if msg is None:
+            continue
+        if msg.document:
+            return msg.document.file_id, msg.document.file_name
+        if msg.photo:
+            return msg.photo[-1].file_id, f"foto-{msg.message_id}.jpg"
+    return None, None
 
 
 def render(chat_id: str, _reply_from: str | None, _lang: str, reply: Reply, _texts: Texts):
@@ -92,6 +105,7 @@ def render(chat_id: str, _reply_from: str | None, _lang: str, reply: Reply, _tex
     keyboard), ``sendDocument`` for a file with the text as caption when it fits 1024."""
     text = reply.text
     calls: list[tuple[str, dict[str, Any]]] = []
+    chat_id, _, topic = chat_id.partition("#")  # "<staff chat>#<ticket>": the ticket's topic
     if reply.attachment:
         caption = text if len(text) <= CAPTION_MAX else ""
         text = "" if caption else text
@@ -104,6 +118,11 @@ def render(chat_id: str, _reply_from: str | None, _lang: str, reply: Reply, _tex
     if reply.options:
         keyboard = [[{"text": o.label, "callback_data": o.key}] for o in reply.options]
         calls[-1][1]["reply_markup"] = {"inline_keyboard": keyboard}
+    if reply.end_thread and topic:
+        calls.append(("closeForumTopic", {"chat_id": chat_id}))
+    if topic:
+        for _, payload in calls:
+            payload["topic"] = topic
     return calls
 
 
@@ -139,10 +158,15 @@ class TelegramSender:
     """
 
     def __init__(
-        self, token: str, api_url: str, documents: Callable[[str], Path] | None = None
+        self,
+        token: str,
+        api_url: str,
+        documents: Callable[[str], Path] | None = None,
+        topics: Callable[[str], int] | None = None,
     ) -> None:
         self._bot = Bot(token, base_url=f"{api_url}/bot", base_file_url=f"{api_url}/file/bot")
         self._documents = documents
+        self._topics = topics
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -169,6 +193,21 @@ class TelegramSender:
         # Bot API method names map to PTB's snake_case methods (sendMessage -> send_message).
         return await getattr(self._bot, re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower())(**kwargs)
 
+    def create_topic(self, chat_id: int, name: str) -> int:
+        """Create a forum topic in ``chat_id`` (a forum supergroup) and return its
+        ``message_thread_id``; ``name`` is cut to Telegram's 128 characters.
+
+        Raises:
+            telegram.error.TelegramError: not a forum, no right to manage topics, unreachable.
+        """
+
+        async def create() -> int:
+            await self._bot.initialize()
+            topic = await self._bot.create_forum_topic(chat_id=chat_id, name=name[:128])
+            return topic.message_thread_id
+
+        return asyncio.run_coroutine_threadsafe(create(), self._ensure_loop()).result(timeout=60)
+
     def download(self, file_id: str) -> bytes:
         """The bytes of a file sent to the bot (``getFile`` then the file URL, up to 20 MB).
 
@@ -184,6 +223,11 @@ class TelegramSender:
 
     def send(self, method: str, payload: dict[str, Any]) -> None:
         """Make Bot API call ``method``; raises :class:`SendError` (429/5xx/network: temporary)."""
+        if "topic" in payload:  # resolved here, off the loop: it may create the topic first
+            topic = payload["topic"]
+            thread = int(topic) if topic.isdigit() else self._topics(topic)
+            payload = {**payload, "message_thread_id": thread}
+            del payload["topic"]
         future = asyncio.run_coroutine_threadsafe(self._call(method, payload), self._ensure_loop())
         try:
             future.result(timeout=90)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import mimetypes
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,8 @@ def parse_form(form: Any, pst: PstConfig) -> Inbound:
         raise ValueError("From, To (whatsapp:+…) and MessageSid are required")
     phone = sender.removeprefix(PREFIX)
     office = pst.office_by_whatsapp(to.removeprefix(PREFIX))
+    media = form.get("MediaUrl0") if form.get("NumMedia", "0") != "0" else None
+    kind = form.get("MediaContentType0", "")
     return Inbound(
         channel=CHANNEL,
         user_id=phone,
@@ -56,6 +59,8 @@ def parse_form(form: Any, pst: PstConfig) -> Inbound:
         display_name=form.get("ProfileName") or None,
         phone=f"+{form['WaId']}" if form.get("WaId", "").isdigit() else phone,
         office_code=office.code if office else None,
+        media_url=media,
+        file_name=f"media-{sid}{mimetypes.guess_extension(kind) or ''}" if media else None,
         reply_from=to,
         raw=form.to_dict(),
     )
@@ -75,9 +80,15 @@ def render(chat_id: str, reply_from: str | None, lang: str, reply: Reply, texts:
             "content_variables": json.dumps(variables),
         }
         return [("messages.create", payload)]
+    pieces = split_text(numbered(reply, texts, lang), BODY_MAX) or [""]  # a file alone
     calls = [
-        ("messages.create", {"from_": reply_from, "to": chat_id, "body": piece})
-        for piece in split_text(numbered(reply, texts, lang), BODY_MAX)
+        (
+            "messages.create",
+            {"from_": reply_from, "to": chat_id, "body": piece}
+            if piece
+            else {"from_": reply_from, "to": chat_id},
+        )
+        for piece in pieces
     ]
     if reply.attachment:
         calls[-1][1]["media_download"] = [reply.attachment.key, reply.attachment.filename]
@@ -123,6 +134,17 @@ class TwilioSender:
         self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=30))
         self.client.api.base_url = api_url
         self._media_url = media_url
+
+    def download(self, url: str) -> bytes:
+        """The bytes of a visitor's media (``MediaUrl0``), fetched with the account's credentials
+        as Twilio requires for media URLs.
+
+        Raises:
+            requests.RequestException: unreachable, or an HTTP error status.
+        """
+        response = requests.get(url, auth=(self.client.username, self.client.password), timeout=60)
+        response.raise_for_status()
+        return response.content
 
     def send(self, method: str, payload: dict[str, Any]) -> None:
         """Create a message; raises :class:`SendError` (429/5xx/network errors: temporary).

@@ -1,0 +1,111 @@
+"""*Pengaduan*: a complaint about the service, by the elements of the public-service
+satisfaction survey, with an optional photo or document; a ``PG`` ticket due in 5 working days
+(Ketapang standard: "diproses maksimal 5 hari kerja") handled by staff through the hand-over,
+and the office's other complaint channels (its standard's, then SP4N-LAPOR).
+
+| state               | asks                               | goes to                        |
+|---------------------|------------------------------------|--------------------------------|
+| complaint.category  | which element of the service       | complaint.text                 |
+| complaint.text      | what happened                      | complaint.file                 |
+| complaint.file      | a photo/document, or skip          | complaint.submit (guest book   |
+|                     |                                    | first when missing)            |
+| complaint.submit    | (makes the PG ticket and topic)    | handover.active                |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel.dates import format_date
+
+from bot.engine import Option, State, Turn
+from bot.workdays import closing_time, due_date
+from handlers import handover, info
+from storage.tickets import new_ticket
+
+CATEGORIES = (
+    "persyaratan",
+    "prosedur",
+    "waktu",
+    "biaya",
+    "produk",
+    "kompetensi",
+    "perilaku",
+    "sarana",
+    "penanganan",
+)
+DAYS = 5
+
+
+def prompt_category(turn: Turn) -> None:
+    options = [Option(c, turn.t(f"pg_cat_{c}")) for c in CATEGORIES]
+    turn.say(turn.t("pg_ask_category"), [*options, Option("menu", turn.t("menu_back"))])
+
+
+def handle_category(turn: Turn) -> str:
+    if turn.choice == "menu":
+        return "menu.main"
+    if turn.choice is None:
+        turn.say(turn.t("not_understood"))
+        return "complaint.category"
+    turn.slots["pg"] = {"category": turn.choice}
+    return "complaint.text"
+
+
+def prompt_text(turn: Turn) -> None:
+    turn.say(turn.t("pg_ask_text"))
+
+
+def handle_text(turn: Turn) -> str:
+    if sum(ch.isalpha() for ch in turn.text) < 10:
+        turn.say(turn.t("pg_bad_text"))
+        return "complaint.text"
+    turn.slots["pg"]["text"] = turn.text[:2000]
+    return "complaint.file"
+
+
+def prompt_file(turn: Turn) -> None:
+    turn.say(turn.t("pg_ask_file"), [Option("lewati", turn.t("pg_no_file"))])
+
+
+def handle_file(turn: Turn) -> str:
+    inbound = turn.inbound
+    if inbound.file_path:
+        turn.slots["pg"]["file"] = [inbound.file_path, inbound.file_name]
+    elif turn.choice != "lewati":
+        turn.say(turn.t("pg_bad_file"))
+        return "complaint.file"
+    if turn.visitor.registered:
+        return "complaint.submit"
+    turn.slots["_resume"] = "complaint.submit"
+    turn.say(turn.t("ks_need_profile"))
+    return "registration.consent"
+
+
+def prompt_submit(turn: Turn) -> None:
+    office, pg = turn.office, turn.slots.pop("pg")
+    category = turn.texts.get("id", f"pg_cat_{pg['category']}")
+    due = due_date(office, dt.datetime.now(dt.UTC), DAYS)
+    ticket = new_ticket(
+        turn.session,
+        "PG",
+        office,
+        turn.visitor,
+        f"{category}: {pg['text']}",
+        pg,
+        due_at=closing_time(office, due),
+    )
+    handover.open_thread(turn, ticket, f"[{category}] {pg['text']}")
+    if "file" in pg:
+        handover.relay_to_topic(turn, ticket, "", *pg["file"])
+    due_text = format_date(due, "full", locale=turn.visitor.lang)
+    turn.say(turn.t("pg_submitted", number=ticket.number, due=due_text))
+    turn.say(info.complaint_text(turn, office))
+
+
+STATES = {
+    "complaint.category": State(prompt_category, handle_category),
+    "complaint.text": State(prompt_text, handle_text),
+    "complaint.file": State(prompt_file, handle_file),
+    "complaint.submit": State(prompt_submit, handover.handle_active),
+}

@@ -1,0 +1,206 @@
+"""Hand-over to staff: a consultation (``KS``) or complaint (``PG``) ticket gets a forum topic in
+the office's staff group; the visitor's messages go into the topic and what staff write there
+comes back to the visitor, labelled as a PST officer's.
+
+While relaying, the bot interprets only ``selesai`` (close) and ``menu`` (leave; the ticket stays
+open and staff answers still arrive). Closing — by the visitor, by staff with ``/selesai``, or
+after seven idle days (Bangka Selatan standard, online procedure step 16: "…tidak merespon
+kembali selama 7 (tujuh) hari") — tells both sides, closes the topic and asks for a rating.
+
+| state           | does                                   | goes to                      |
+|-----------------|----------------------------------------|------------------------------|
+| handover.active | relays the visitor's text and files    | rating.element on "selesai"  |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel.dates import format_datetime
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Office, PstConfig
+from bot.engine import Attachment, Notice, Reply, State, Turn
+from bot.texts import Texts
+from bot.workdays import next_opening, working_days_from
+from handlers import rating
+from storage.models import Ticket, Visitor, utcnow
+
+OPEN = ("baru", "diproses")
+IDLE_CLOSE = dt.timedelta(days=7)
+IDLE_WARN = dt.timedelta(days=6)
+ANSWER_DAYS = 3  # online consultations are served within 3 working days (Bangka Selatan)
+
+
+def topic(office: Office, ticket: Ticket) -> str:
+    """The outbox address of the ticket's staff topic (created when first used)."""
+    return f"{office.staff_chat_id}#{ticket.number}"
+
+
+def open_thread(turn: Turn, ticket: Ticket, first_message: str) -> None:
+    """Post the visitor's guest-book profile and first message into the new topic, tell the
+    visitor a person will answer (and when, outside opening hours), and start relaying."""
+    office, v = turn.office, turn.visitor
+    ticket.details = {**ticket.details, "last_visitor_at": utcnow().isoformat()}
+    header = turn.texts.get(
+        "id",
+        f"staff_topic_{ticket.kind}",
+        number=ticket.number,
+        name=v.nama,
+        email=v.email,
+        phone=v.telepon,
+        institution=v.instansi,
+        channel=v.channel,
+        message=first_message,
+    )
+    turn.notices.append(Notice("telegram", topic(office, ticket), Reply(header)))
+    turn.say(turn.t("handover_opened", number=ticket.number))
+    opens = next_opening(office, dt.datetime.now(dt.UTC))
+    if opens:
+        when = format_datetime(
+            opens, "EEEE, d MMMM y HH.mm", tzinfo=office.tz, locale=turn.visitor.lang
+        )
+        turn.say(turn.t("handover_office_closed", when=f"{when} {office.zone_abbr}"))
+    turn.slots["handover"] = ticket.number
+
+
+def open_ticket(session: Session, visitor: Visitor, kinds: tuple[str, ...]) -> Ticket | None:
+    """The visitor's open hand-over ticket of one of ``kinds``, newest first."""
+    return session.scalars(
+        select(Ticket)
+        .where(Ticket.visitor_id == visitor.id, Ticket.kind.in_(kinds), Ticket.status.in_(OPEN))
+        .order_by(Ticket.id.desc())
+    ).first()
+
+
+def prompt_active(turn: Turn) -> None:
+    if turn.slots.pop("handover_quiet", False):
+        return
+    turn.say(turn.t("handover_active", number=turn.slots["handover"]))
+
+
+def handle_active(turn: Turn) -> str:
+    ticket = _ticket(turn)
+    if ticket is None or ticket.status not in OPEN:
+        turn.slots.pop("handover", None)
+        return "menu.main"
+    if turn.text.casefold() == "selesai":
+        return close_by_visitor(turn, ticket)
+    ticket.details = {**ticket.details, "last_visitor_at": utcnow().isoformat(), "warned": False}
+    relay_to_topic(turn, ticket, turn.inbound.text, turn.inbound.file_path, turn.inbound.file_name)
+    turn.slots["handover_quiet"] = True  # a chat, not a form: no re-prompt after each message
+    return "handover.active"
+
+
+def relay_to_topic(
+    turn: Turn, ticket: Ticket, text: str, file_path: str | None, file_name: str | None
+) -> None:
+    """Put a message of the visitor (text and file) into the ticket's topic."""
+    label = turn.texts.get(
+        "id",
+        "staff_from_visitor",
+        name=turn.visitor.nama or turn.visitor.display_name or "-",
+        text=text or "-",
+    )
+    reply = Reply(label, attachment=_attachment(file_path, file_name))
+    turn.notices.append(Notice("telegram", topic(turn.office, ticket), reply))
+
+
+def relay_from_staff(
+    ticket: Ticket, text: str, file_path: str | None, file_name: str | None, texts: Texts
+) -> list[Notice]:
+    """A staff message from the topic to the visitor, on the visitor's channel."""
+    ticket.details = {**ticket.details, "last_staff_at": utcnow().isoformat()}
+    if ticket.status == "baru":
+        ticket.move("diproses")
+    visitor = ticket.visitor
+    body = texts.get(visitor.lang, "handover_from_staff", text=text) if text else ""
+    reply = Reply(body, attachment=_attachment(file_path, file_name))
+    return [Notice.to_visitor(visitor, reply)]
+
+
+def close(
+    session: Session, office: Office, ticket: Ticket, texts: Texts, by: str, key: str
+) -> list[Notice]:
+    """Close ``ticket``: tell the topic (then closed) and the visitor (text ``key``), and invite
+    the visitor to rate the service — the visitor is not in a conversation with us here."""
+    ticket.move("selesai", actor=by)
+    visitor = ticket.visitor
+    staff_text = texts.get("id", "staff_topic_closed", number=ticket.number, by=by)
+    notices = [
+        Notice("telegram", topic(office, ticket), Reply(staff_text, end_thread=True)),
+        Notice.to_visitor(visitor, Reply(texts.get(visitor.lang, key, number=ticket.number))),
+    ]
+    return notices + rating.invite(
+        session, visitor, office.code, _service(ticket), ticket.number, texts
+    )
+
+
+def close_by_visitor(turn: Turn, ticket: Ticket) -> str:
+    ticket.move("selesai", actor="pengunjung")
+    staff_text = turn.texts.get("id", "staff_topic_closed", number=ticket.number, by="pengunjung")
+    turn.notices.append(
+        Notice("telegram", topic(turn.office, ticket), Reply(staff_text, end_thread=True))
+    )
+    turn.slots.pop("handover", None)
+    turn.say(turn.t("handover_closed_by_you", number=ticket.number))
+    return rating.start(turn, _service(ticket), ticket.number) or "menu.main"
+
+
+def idle_sweep(session: Session, pst: PstConfig, texts: Texts) -> list[Notice]:
+    """Scheduled: warn a visitor on day 6 without an answer to staff, close on day 7; never
+    close a consultation whose last message is the visitor's, unanswered — remind staff of it
+    once after 3 working days instead."""
+    now, notices = utcnow(), []
+    tickets = session.scalars(
+        select(Ticket).where(Ticket.kind == "KS", Ticket.status.in_(OPEN))
+    ).all()
+    for ticket in tickets:
+        office = pst.office(ticket.office_code)
+        visitor_at = dt.datetime.fromisoformat(ticket.details["last_visitor_at"])
+        staff_at = ticket.details.get("last_staff_at")
+        if staff_at is None or visitor_at > dt.datetime.fromisoformat(staff_at):
+            notices += _remind_unanswered(office, ticket, visitor_at, texts)
+            continue
+        idle = now - dt.datetime.fromisoformat(staff_at)
+        if idle >= IDLE_CLOSE:
+            notices += close(session, office, ticket, texts, "sistem", "handover_closed_idle")
+        elif idle >= IDLE_WARN and not ticket.details.get("warned"):
+            ticket.details = {**ticket.details, "warned": True}
+            warning = Reply(
+                texts.get(ticket.visitor.lang, "handover_idle_warning", number=ticket.number)
+            )
+            notices.append(Notice.to_visitor(ticket.visitor, warning))
+    return notices
+
+
+def _remind_unanswered(
+    office: Office, ticket: Ticket, since: dt.datetime, texts: Texts
+) -> list[Notice]:
+    if ticket.details.get("staff_reminded"):
+        return []
+    start = since.replace(tzinfo=dt.UTC).astimezone(office.tz).date()
+    days = working_days_from(office, start + dt.timedelta(days=1))
+    deadline = [next(days) for _ in range(ANSWER_DAYS)][-1]
+    if dt.datetime.now(office.tz).date() <= deadline:
+        return []
+    ticket.details = {**ticket.details, "staff_reminded": True}
+    text = texts.get("id", "staff_unanswered", number=ticket.number, days=ANSWER_DAYS)
+    return [Notice("telegram", str(office.staff_chat_id), Reply(text))]
+
+
+def _attachment(path: str | None, name: str | None) -> Attachment | None:
+    return Attachment(f"tiket/{path}", name or path.rsplit("/", 1)[-1]) if path else None
+
+
+def _service(ticket: Ticket) -> str:
+    return "konsultasi" if ticket.kind == "KS" else "pengaduan"
+
+
+def _ticket(turn: Turn) -> Ticket | None:
+    number = turn.slots.get("handover")
+    return turn.session.scalars(select(Ticket).where(Ticket.number == number)).first()
+
+
+STATES = {"handover.active": State(prompt_active, handle_active)}

@@ -1,0 +1,127 @@
+"""*Penilaian*: after a finished service, the satisfaction survey of PermenPANRB 14/2017 —
+nine elements (U1–U9), each 1–4, one question at a time, each skippable — then a comment.
+Every standard asks for it ("Pengguna layanan memberikan penilaian/rating …"). The answers feed
+the office's IKM (``pstbot ikm``). Each service (``ref``) is asked about once.
+
+| state          | asks                            | goes to                      |
+|----------------|---------------------------------|------------------------------|
+| rating.element | U1 … U9: 1–4, or skip, or stop  | rating.element, rating.comment |
+| rating.comment | a comment, or skip              | menu.main                    |
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.engine import Notice, Option, Reply, State, Turn
+from bot.texts import Texts
+from storage.models import Rating, Visitor, utcnow
+
+ELEMENTS = 9
+SCORES = ("1", "2", "3", "4")
+
+
+def begin(session: Session, visitor: Visitor, office_code: str, service: str, ref: str) -> bool:
+    """Open the survey for service ``ref`` unless the visitor was already asked about it; moves
+    the visitor's conversation to the first question. Returns True when a survey was opened."""
+    asked = session.scalars(
+        select(Rating).where(Rating.visitor_id == visitor.id, Rating.ref == ref)
+    ).first()
+    if asked is not None:
+        return False
+    rating = Rating(visitor_id=visitor.id, office_code=office_code, service=service, ref=ref)
+    session.add(rating)
+    session.flush()
+    visitor.conversation.state = "rating.element"
+    visitor.conversation.slots = {"rating": {"id": rating.id, "element": 1}}
+    return True
+
+
+def start(turn: Turn, service: str, ref: str) -> str | None:
+    """From inside a flow: open the survey and return its state, or None if already asked."""
+    if not begin(turn.session, turn.visitor, turn.office.code, service, ref):
+        return None
+    turn.slots = turn.convo.slots  # begin() reset them for the survey
+    turn.say(turn.t("rating_intro"))
+    return "rating.element"
+
+
+def question(texts: Texts, lang: str, element: int) -> Reply:
+    """The question for element ``element`` (1–9) with its 1–4 answers, skip and stop."""
+    options = [Option(s, texts.get(lang, f"rating_score_{s}")) for s in SCORES]
+    options += [
+        Option("lewati", texts.get(lang, "rating_skip")),
+        Option("berhenti", texts.get(lang, "rating_stop")),
+    ]
+    text = texts.get(
+        lang,
+        "rating_question",
+        n=element,
+        total=ELEMENTS,
+        element=texts.get(lang, f"rating_u{element}"),
+    )
+    return Reply(text, tuple(options))
+
+
+def invite(
+    session: Session, visitor: Visitor, office_code: str, service: str, ref: str, texts: Texts
+) -> list[Notice]:
+    """From outside a conversation (staff closed a ticket): the survey's first question as a
+    notice, or nothing when the visitor was asked about ``ref`` before."""
+    if not begin(session, visitor, office_code, service, ref):
+        return []
+    intro = Reply(texts.get(visitor.lang, "rating_intro"))
+    first = question(texts, visitor.lang, 1)
+    visitor.conversation.slots = {
+        "rating": {"id": visitor.conversation.slots["rating"]["id"], "element": 1},
+        "_options": [[o.key, o.label] for o in first.options],
+    }
+    return [Notice.to_visitor(visitor, intro), Notice.to_visitor(visitor, first)]
+
+
+def prompt_element(turn: Turn) -> None:
+    reply = question(turn.texts, turn.visitor.lang, turn.slots["rating"]["element"])
+    turn.say(reply.text, reply.options)
+
+
+def handle_element(turn: Turn) -> str:
+    choice, state = turn.choice, turn.slots["rating"]
+    if choice is None:
+        turn.say(turn.t("rating_unknown"))
+        return "rating.element"
+    if choice == "berhenti":
+        return _finish(turn)
+    if choice in SCORES:
+        setattr(_rating(turn), f"u{state['element']}", int(choice))
+    if state["element"] == ELEMENTS:
+        return "rating.comment"
+    state["element"] += 1
+    return "rating.element"
+
+
+def prompt_comment(turn: Turn) -> None:
+    turn.say(turn.t("rating_comment"), [Option("lewati", turn.t("rating_skip"))])
+
+
+def handle_comment(turn: Turn) -> str:
+    if turn.choice != "lewati" and turn.text:
+        _rating(turn).comment = turn.text[:2000]
+    return _finish(turn)
+
+
+def _finish(turn: Turn) -> str:
+    _rating(turn).answered_at = utcnow()
+    turn.slots.pop("rating", None)
+    turn.say(turn.t("rating_thanks"))
+    return "menu.main"
+
+
+def _rating(turn: Turn) -> Rating:
+    return turn.session.get(Rating, turn.slots["rating"]["id"])
+
+
+STATES = {
+    "rating.element": State(prompt_element, handle_element),
+    "rating.comment": State(prompt_comment, handle_comment),
+}
