@@ -21,6 +21,7 @@ from bot.outbox import Courier
 from bot.settings import Settings
 from bot.texts import Texts
 from catalogue.importer import load_default
+from catalogue.kb import KnowledgeBase
 from catalogue.samples import ensure_sample_files
 from catalogue.search import SearchIndex
 from handlers import handover, staff_desk
@@ -82,7 +83,7 @@ class Service:
 
     def load_catalogue(self) -> None:
         """Load the shipped catalogue into an empty database, create the sample PDFs it
-        points at, and (re)build the search index."""
+        points at, (re)build the search index and load the consultation knowledge base."""
         with self.db.transaction() as session:
             empty = not session.scalar(select(func.count(Publication.id)))
         if empty:
@@ -94,6 +95,7 @@ class Service:
             ).all()
         ensure_sample_files(self.downloads.files_dir, samples)
         self.engine.catalogue = SearchIndex.from_db(self.db)
+        self.engine.kb = KnowledgeBase.load()
 
     def render(
         self, channel: str, chat_id: str, reply_from: str | None, lang: str, reply: Reply

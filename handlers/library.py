@@ -13,7 +13,8 @@ requests and reservations need the guest book first (online requirement: an acti
 | library.detail         | read / download / request / print | library.download, library.request,|
 |                        |                                   | library.reserve_day (via the      |
 |                        |                                   | guest book when it is missing)    |
-| library.download       | (sends the stamped PDF) next?     | library.query, menu.main          |
+| library.download       | (sends the stamped PDF, then asks | rating.element                    |
+|                        | for a rating)                     |                                   |
 | library.request        | (makes a PS ticket) next?         | library.query, menu.main          |
 | library.reserve_day    | which working day                 | library.reserve_time              |
 | library.reserve_time   | which hour                        | library.after                     |
@@ -31,7 +32,7 @@ from bot.config import Mode, Service
 from bot.engine import Attachment, Option, State, Turn
 from bot.workdays import bookable_days, visit_slots
 from catalogue.names import pdf_filename
-from handlers import consultation, staff
+from handlers import consultation, rating, staff
 from storage.models import Download, Publication
 from storage.tickets import new_ticket
 
@@ -224,7 +225,8 @@ def prompt_download(turn: Turn) -> None:
         turn.t("lib_download_caption", title=pub.title, name=visitor.nama, id=download.download_id),
         attachment=Attachment(f"unduh/{download.download_id}", pdf_filename(pub.title)),
     )
-    _after_options(turn, "lib_download_after")
+    if not rating.ask_now(turn, "perpustakaan", f"unduh/{download.download_id}"):
+        _after_options(turn, "lib_download_after")
 
 
 def prompt_request(turn: Turn) -> None:

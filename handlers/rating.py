@@ -47,6 +47,14 @@ def start(turn: Turn, service: str, ref: str) -> str | None:
     return "rating.element"
 
 
+def ask_now(turn: Turn, service: str, ref: str) -> bool:
+    """From a state's prompt: open the survey and ask its first question at once."""
+    if start(turn, service, ref) is None:
+        return False
+    prompt_element(turn)
+    return True
+
+
 def question(texts: Texts, lang: str, element: int) -> Reply:
     """The question for element ``element`` (1–9) with its 1–4 answers, skip and stop."""
     options = [Option(s, texts.get(lang, f"rating_score_{s}")) for s in SCORES]

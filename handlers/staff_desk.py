@@ -27,7 +27,7 @@ from bot.config import Office, PstConfig
 from bot.engine import Attachment, Inbound, Notice, Reply
 from bot.texts import Texts
 from bot.workdays import previous_working_day
-from handlers import handover
+from handlers import handover, rating
 from storage.models import Ticket, Visitor, utcnow
 
 OPEN = ("baru", "diproses")
@@ -169,6 +169,15 @@ def ready(desk: Desk, args: list[str]) -> None:
     ticket.move("siap", actor=desk.inbound.user_id)
     desk.answer("staff_ready", number=ticket.number)
     deliver_ready(desk.notices, desk.office, desk.texts, ticket)
+    if not ticket.details.get("held"):  # a held file: the window is closed, ask later
+        desk.notices += rating.invite(
+            desk.session,
+            ticket.visitor,
+            desk.office.code,
+            "permintaan_data",
+            ticket.number,
+            desk.texts,
+        )
 
 
 def refuse(desk: Desk, args: list[str]) -> None:

@@ -256,9 +256,13 @@ class WhatsAppVisitor(_Visitor):
             signature = self.validator.compute_signature(url, form)
         return httpx.post(url, data=form, headers={"X-Twilio-Signature": signature})
 
-    def says(self, text: str) -> httpx.Response:
-        self._said(text)
-        response = self.post(self.form(text))
+    def says(self, text: str, media: tuple[str, str] | None = None) -> httpx.Response:
+        """Send ``text``, optionally with ``media`` = (MediaUrl0, content type)."""
+        self._said(text if media is None else f"{text} [media]")
+        form = self.form(text)
+        if media:
+            form.update(NumMedia="1", MediaUrl0=media[0], MediaContentType0=media[1])
+        response = self.post(form)
         assert response.status_code == 200, response.text
         assert "<Response/>" in response.text
         return response
@@ -282,8 +286,11 @@ class StaffMember:
         self.user = {"id": user_id, "is_bot": False, "first_name": name}
         self.seen = 0
 
-    def says(self, text: str, document: dict | None = None) -> httpx.Response:
-        """Post a command, optionally with a document (its text then is the caption)."""
+    def says(
+        self, text: str, document: dict | None = None, topic: int | None = None
+    ) -> httpx.Response:
+        """Post a message (a command, or an answer inside forum topic ``topic``), optionally
+        with a document (the text then is its caption)."""
         chat = {"id": self.chat_id, "title": "PST staff", "type": "supergroup", "is_forum": True}
         message = {
             "message_id": next(_ids) % 100_000,
@@ -291,7 +298,10 @@ class StaffMember:
             "chat": chat,
             "date": int(time.time()),
         }
-        entity = [{"offset": 0, "length": len(text.split()[0]), "type": "bot_command"}]
+        if topic is not None:
+            message.update(message_thread_id=topic, is_topic_message=True)
+        command = text.startswith("/")
+        entity = [{"offset": 0, "length": len(text.split()[0]), "type": "bot_command"}] * command
         if document:
             message.update(document=document, caption=text, caption_entities=entity)
         else:

@@ -116,7 +116,7 @@ def test_restart_between_ready_and_notice_delivers_exactly_once(pstbot, twilio_a
     staff = StaffMember(pstbot, telegram_api, STAFF_CHATS["6106"], STAFF_USER, "Petugas Cici")
     staff.says(f"/siap {number}", document=telegram_api.add_file(XLSX, "data.xlsx"))
     staff.reads()
-    assert pstbot.pending("whatsapp", wa.chat_id) == 1
+    assert pstbot.pending("whatsapp", wa.chat_id) == 3  # notice with file, rating intro, U1
     pstbot.restart()  # the notice is still in the outbox
     twilio_api.recover()
     wa.reads()

@@ -21,6 +21,7 @@ import re
 import secrets
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -99,7 +100,13 @@ class FakeTwilio(FakeServer):
         self._failures: list[TwilioApiError] = []
         self._window_enforced = False
         self._last_inbound: dict[str, datetime] = {}
+        self._media: dict[str, tuple[bytes, str]] = {}
         app = Flask(__name__)
+        app.add_url_rule(
+            "/2010-04-01/Accounts/<sid>/Messages/<message>/Media/<media>",
+            "media",
+            self._serve_media,
+        )
         app.add_url_rule(
             "/", "root", self._dispatch, defaults={"path": ""}, methods=["GET", "POST"]
         )
@@ -129,6 +136,27 @@ class FakeTwilio(FakeServer):
         message = message or HTTPStatus(status).phrase
         with self._lock:
             self._failures.extend(TwilioApiError(status, code, message) for _ in range(count))
+
+    def add_media(self, content: bytes, content_type: str) -> str:
+        """Keep a visitor's media as Twilio does and return its ``MediaUrl0``; fetching it needs
+        the account's Basic auth, as on the real API."""
+        path = (
+            f"/2010-04-01/Accounts/{self.account_sid}/Messages/MM{uuid.uuid4().hex}"
+            f"/Media/ME{uuid.uuid4().hex}"
+        )
+        with self._lock:
+            self._media[path] = (content, content_type)
+        return f"{self.base_url}{path}"
+
+    def _serve_media(self, sid: str, message: str, media: str) -> Response:
+        auth = request.authorization
+        if auth is None or (auth.username, auth.password) != (self.account_sid, self.auth_token):
+            return Response("Unauthorized", status=401)
+        with self._lock:
+            found = self._media.get(request.path)
+        if found is None:
+            return Response("Not Found", status=404)
+        return Response(found[0], mimetype=found[1])
 
     def recover(self) -> None:
         """Drop the failures :meth:`fail_next` queued and not yet used (Twilio is back)."""
