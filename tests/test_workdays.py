@@ -54,3 +54,16 @@ def test_bookable_days_and_hourly_slots(pst):
     assert bookable_days(office, late, 2) == [dt.date(2026, 11, 23), dt.date(2026, 11, 24)]
     monday = visit_slots(office, dt.date(2026, 11, 23), late)
     assert [t.hour for t in monday] == [8, 9, 10, 11, 12, 13, 14]  # closes 15.30
+
+
+def test_next_opening_outside_hours(pst):
+    from bot.workdays import next_opening
+
+    office = pst.office("1905")
+    assert next_opening(office, dt.datetime(2026, 11, 20, 10, 0, tzinfo=WIB)) is None
+    saturday = dt.datetime(2026, 11, 21, 10, 0, tzinfo=WIB)
+    assert next_opening(office, saturday) == dt.datetime(2026, 11, 23, 8, 0, tzinfo=WIB)
+    early = dt.datetime(2026, 11, 23, 6, 30, tzinfo=WIB)
+    assert next_opening(office, early) == dt.datetime(2026, 11, 23, 8, 0, tzinfo=WIB)
+    before_lebaran = dt.datetime(2026, 3, 17, 17, 0, tzinfo=WIB)
+    assert next_opening(office, before_lebaran) == dt.datetime(2026, 3, 25, 8, 0, tzinfo=WIB)
