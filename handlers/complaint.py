@@ -20,7 +20,7 @@ from babel.dates import format_date
 
 from bot.engine import Option, State, Turn
 from bot.workdays import closing_time, due_date
-from handlers import handover, info
+from handlers import handover, info, registration
 from storage.tickets import new_ticket
 
 CATEGORIES = (
@@ -75,11 +75,7 @@ def handle_file(turn: Turn) -> str:
     elif turn.choice != "lewati":
         turn.say(turn.t("pg_bad_file"))
         return "complaint.file"
-    if turn.visitor.registered:
-        return "complaint.submit"
-    turn.slots["_resume"] = "complaint.submit"
-    turn.say(turn.t("ks_need_profile"))
-    return "registration.consent"
+    return registration.first(turn, "complaint.submit", "ks_need_profile")
 
 
 def prompt_submit(turn: Turn) -> None:

@@ -15,7 +15,7 @@ import datetime as dt
 
 from bot.engine import Option, State, Turn
 from bot.workdays import closing_time, due_date
-from handlers import handover, rating
+from handlers import handover, rating, registration
 from storage.tickets import new_ticket
 
 ANSWERS = 3
@@ -45,7 +45,7 @@ def handle_question(turn: Turn) -> str:
     matches = turn.kb.search(question, limit=ANSWERS)
     if not matches:
         turn.say(turn.t("ks_no_answer"))
-        return _to_staff(turn)
+        return registration.first(turn, "consultation.open", "ks_need_profile")
     for match in matches:
         entry = match.entry
         turn.say(
@@ -73,17 +73,9 @@ def handle_answers(turn: Turn) -> str:
         ref = f"kb/{dt.datetime.now(dt.UTC):%Y%m%d}/{turn.slots['ks_entries'][0]}"
         return rating.start(turn, "konsultasi", ref) or "menu.main"
     if turn.choice == "belum":
-        return _to_staff(turn)
+        return registration.first(turn, "consultation.open", "ks_need_profile")
     turn.say(turn.t("not_understood"))
     return "consultation.answers"
-
-
-def _to_staff(turn: Turn) -> str:
-    if turn.visitor.registered:
-        return "consultation.open"
-    turn.slots["_resume"] = "consultation.open"
-    turn.say(turn.t("ks_need_profile"))
-    return "registration.consent"
 
 
 def prompt_open(turn: Turn) -> None:

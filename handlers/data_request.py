@@ -27,7 +27,7 @@ from babel.dates import format_date
 from bot.config import Office, Service
 from bot.engine import Option, State, Turn
 from bot.workdays import closing_time, due_date
-from handlers import staff
+from handlers import registration, staff
 from handlers.registration import TUJUAN
 from storage.tickets import new_ticket
 
@@ -165,11 +165,7 @@ def prompt_confirm(turn: Turn) -> None:
 
 def handle_confirm(turn: Turn) -> str:
     if turn.choice == "kirim":
-        if turn.visitor.registered:
-            return "data_request.submit"
-        turn.slots["_resume"] = "data_request.submit"
-        turn.say(turn.t("lib_need_profile"))
-        return "registration.consent"
+        return registration.first(turn, "data_request.submit")
     if turn.choice == "ulang":
         turn.slots.pop("dr", None)
         return "data_request.need"

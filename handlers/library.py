@@ -32,7 +32,7 @@ from bot.config import Mode, Service
 from bot.engine import Attachment, Option, State, Turn
 from bot.workdays import bookable_days, visit_slots
 from catalogue.names import pdf_filename
-from handlers import consultation, rating, staff
+from handlers import consultation, rating, registration, staff
 from storage.models import Download, Publication
 from storage.tickets import new_ticket
 
@@ -130,7 +130,7 @@ def handle_nomatch(turn: Turn) -> str:
         return _search(turn)
     if choice == "minta":
         _lib(turn).pop("pub", None)
-        return _needs_profile(turn, "library.request")
+        return registration.first(turn, "library.request")
     if choice == "konsultasi":
         return consultation.entry(turn)
     if choice in ("cari", "menu"):
@@ -171,22 +171,13 @@ def handle_detail(turn: Turn) -> str:
         "pinjam": "library.reserve_day",
     }
     if choice in targets:
-        return _needs_profile(turn, targets[choice])
+        return registration.first(turn, targets[choice])
     if choice == "kembali":
         return "library.results"
     if choice == "menu":
         return "menu.main"
     turn.say(turn.t("not_understood"))
     return "library.detail"
-
-
-def _needs_profile(turn: Turn, target: str) -> str:
-    """Go to ``target``, through the guest book first when the visitor has no profile yet."""
-    if turn.visitor.registered:
-        return target
-    turn.slots["_resume"] = target
-    turn.say(turn.t("lib_need_profile"))
-    return "registration.consent"
 
 
 def detail_text(turn: Turn, pub: Publication) -> str:

@@ -30,6 +30,16 @@ PEKERJAAN = ("pelajar", "peneliti", "asn", "bumn", "swasta", "wiraswasta", "lain
 TUJUAN = ("tugas", "penelitian", "perencanaan", "bisnis", "lainnya")
 
 
+def first(turn: Turn, target: str, reason: str = "lib_need_profile") -> str:
+    """Go to ``target``, through the guest book first when the visitor has no profile yet
+    (saying why with text ``reason``); the guest book resumes ``target`` once saved."""
+    if turn.visitor.registered:
+        return target
+    turn.slots["_resume"] = target
+    turn.say(turn.t(reason))
+    return "registration.consent"
+
+
 def _draft(turn: Turn) -> dict[str, str]:
     return turn.slots.setdefault("draft", {})
 

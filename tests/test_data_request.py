@@ -218,8 +218,7 @@ def test_data_ready_by_email_when_the_visitor_chose_email(pstbot, telegram_api, 
     wa.taps("BPS Kabupaten Ketapang")
     wa.taps("Permintaan data")
     wa.says("inflasi bulanan ketapang 2025 pdf")
-    if "Lanjutkan permintaan data" in wa.options():
-        wa.taps("Lanjutkan permintaan data")
+    wa.taps("Lanjutkan permintaan data")  # past the Dalam Angka 2025 offered first
     wa.taps("Kecamatan")
     wa.taps("Bisnis")
     wa.taps("Lewat email")
