@@ -8,10 +8,12 @@ would read on the phone.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -116,6 +118,14 @@ class _Visitor:
         new = self._received()[self.logged :]
         self.logged += len(new)
         self.transcript += [f"PST Bot: {text}" for text in new]
+
+    def save_transcript(self, name: str) -> None:
+        """Keep the conversation as ``$PSTBOT_TRANSCRIPTS/<name>.txt`` when that is set."""
+        self._log_received()
+        folder = os.environ.get("PSTBOT_TRANSCRIPTS")
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            Path(folder, f"{name}.txt").write_text("\n\n".join(self.transcript), "utf-8")
 
     def _said(self, text: str) -> None:
         self._log_received()

@@ -112,6 +112,7 @@ def test_consultation_relayed_both_ways_with_photos_and_closed_by_staff(
     assert f"Petugas PST menutup tiket {number}" in closed and "Penilaian 1/9" in closed
     pstbot.wait_delivered("telegram", f"{STAFF_CHATS['1905']}#{number}")
     assert [c.ok for c in telegram_api.calls("closeForumTopic")] == [True]
+    wa.save_transcript("consultation-whatsapp")
     assert _ticket(pstbot, number).status == "selesai"
 
 

@@ -6,9 +6,6 @@ Set ``PSTBOT_TRANSCRIPTS=<folder>`` to keep the two transcripts as text files.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from sqlalchemy import select
 
 from storage.models import Visitor
@@ -36,13 +33,6 @@ def _majene_library_and_guest_book(visitor, pst) -> None:
     visitor.taps("Setuju")
 
 
-def _save_transcript(name: str, visitor) -> None:
-    folder = os.environ.get("PSTBOT_TRANSCRIPTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        Path(folder, f"{name}.txt").write_text("\n\n".join(visitor.transcript), "utf-8")
-
-
 def test_whatsapp_visitor_end_to_end_survives_restart(pstbot, twilio_api, pst):
     wa = WhatsAppVisitor(pstbot, twilio_api, "+6281356781234", MAJENE_WA, "Andi Mappe")
     wa.says("Selamat pagi")
@@ -65,7 +55,7 @@ def test_whatsapp_visitor_end_to_end_survives_restart(pstbot, twilio_api, pst):
     saved = wa.reads()
     assert "Data buku tamu Anda yang tersimpan" in saved
     assert "Instansi: Dinas Pendidikan Kabupaten Majene" in saved
-    _save_transcript("whatsapp", wa)
+    wa.save_transcript("whatsapp")
     with pstbot.service.db.transaction() as session:
         visitor = session.scalars(select(Visitor).where(Visitor.channel == "whatsapp")).one()
         assert (visitor.email, visitor.telepon, visitor.office_code) == (
@@ -99,7 +89,7 @@ def test_telegram_visitor_end_to_end_survives_restart(pstbot, telegram_api, pst)
     assert "kantor BPS mana" not in text and "Menu utama — BPS Kabupaten Majene" in text
     tg.taps("Buku tamu")
     assert "Nama: Nurul Hikmah" in tg.reads()
-    _save_transcript("telegram", tg)
+    tg.save_transcript("telegram")
     with pstbot.service.db.transaction() as session:
         visitor = session.scalars(select(Visitor).where(Visitor.channel == "telegram")).one()
         assert (visitor.telepon, visitor.pekerjaan) == ("+6281342017788", "Pelajar/mahasiswa")
