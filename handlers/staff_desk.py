@@ -82,7 +82,8 @@ def command_handler(pst: PstConfig, texts: Texts) -> Callable[[Session, Inbound]
         words = (inbound.payload or inbound.text).split(maxsplit=2)
         command = words[0].lower() if words and words[0].startswith("/") else None
         if int(inbound.user_id) not in office.staff_user_ids:
-            desk.answer("staff_not_allowed")
+            if command:  # other members' chatter in a topic is simply not relayed
+                desk.answer("staff_not_allowed")
         elif command is None:
             relay(desk)
         elif command in COMMANDS:

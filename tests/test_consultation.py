@@ -208,3 +208,16 @@ def test_general_rating_is_asked_once_a_day(pstbot, telegram_api):
     assert "sudah memberi penilaian hari ini" in tg.reads()
     with pstbot.service.db.transaction() as session:
         assert len(session.scalars(select(Rating)).all()) == 1
+
+
+def test_only_configured_staff_answers_reach_the_visitor(pstbot, twilio_api, telegram_api):
+    wa, _staff, number, topic_id = _open_consultation(
+        pstbot, twilio_api, telegram_api, "+6281377700004"
+    )
+    stranger = StaffMember(pstbot, telegram_api, STAFF_CHATS["1905"], 5150, "Anggota Grup")
+    stranger.says("ini jawaban dari orang yang bukan petugas", topic=topic_id)
+    stranger.says("/selesai", topic=topic_id)
+    pstbot.wait_delivered("telegram", f"{STAFF_CHATS['1905']}#{topic_id}")
+    assert wa.reads() == ""
+    assert "hanya untuk petugas PST" in _topic_texts(telegram_api, topic_id)[-1]
+    assert _ticket(pstbot, number).status == "baru"
