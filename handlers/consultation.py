@@ -93,12 +93,8 @@ def prompt_open(turn: Turn) -> None:
     handover.open_thread(turn, ticket, question)
 
 
-def handle_open(turn: Turn) -> str:
-    return handover.handle_active(turn)
-
-
 STATES = {
     "consultation.question": State(prompt_question, handle_question),
     "consultation.answers": State(prompt_answers, handle_answers),
-    "consultation.open": State(prompt_open, handle_open),
+    "consultation.open": State(prompt_open, handover.handle_active),
 }

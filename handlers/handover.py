@@ -103,7 +103,7 @@ def relay_to_topic(
         name=turn.visitor.nama or turn.visitor.display_name or "-",
         text=text or "-",
     )
-    reply = Reply(label, attachment=_attachment(file_path, file_name))
+    reply = Reply(label, attachment=ticket_file(file_path, file_name))
     turn.notices.append(Notice("telegram", topic(turn.office, ticket), reply))
 
 
@@ -116,7 +116,7 @@ def relay_from_staff(
         ticket.move("diproses")
     visitor = ticket.visitor
     body = texts.get(visitor.lang, "handover_from_staff", text=text) if text else ""
-    reply = Reply(body, attachment=_attachment(file_path, file_name))
+    reply = Reply(body, attachment=ticket_file(file_path, file_name))
     return [Notice.to_visitor(visitor, reply)]
 
 
@@ -190,7 +190,9 @@ def _remind_unanswered(
     return [Notice("telegram", str(office.staff_chat_id), Reply(text))]
 
 
-def _attachment(path: str | None, name: str | None) -> Attachment | None:
+def ticket_file(path: str | None, name: str | None = None) -> Attachment | None:
+    """The attachment of a file kept under the tickets folder (``path`` relative to it), shown
+    as ``name`` or its own file name; None without a path."""
     return Attachment(f"tiket/{path}", name or path.rsplit("/", 1)[-1]) if path else None
 
 

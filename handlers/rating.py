@@ -81,10 +81,8 @@ def invite(
         return []
     intro = Reply(texts.get(visitor.lang, "rating_intro"))
     first = question(texts, visitor.lang, 1)
-    visitor.conversation.slots = {
-        "rating": {"id": visitor.conversation.slots["rating"]["id"], "element": 1},
-        "_options": [[o.key, o.label] for o in first.options],
-    }
+    offered = [[o.key, o.label] for o in first.options]  # what the answer is matched against
+    visitor.conversation.slots = {**visitor.conversation.slots, "_options": offered}
     return [Notice.to_visitor(visitor, intro), Notice.to_visitor(visitor, first)]
 
 

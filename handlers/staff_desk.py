@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Office, PstConfig
-from bot.engine import Attachment, Inbound, Notice, Reply
+from bot.engine import Inbound, Notice, Reply
 from bot.texts import Texts
 from bot.workdays import previous_working_day
 from handlers import handover, rating
@@ -201,7 +201,7 @@ def deliver_ready(notices: list[Notice], office: Office, texts: Texts, ticket: T
     WhatsApp's 24-hour window is closed; the file is then held until the visitor answers) and
     by email when the visitor asked for it."""
     visitor = ticket.visitor
-    file = Attachment(f"tiket/{ticket.details['file']}", ticket.details["file"].split("/")[-1])
+    file = handover.ticket_file(ticket.details["file"])
     text = texts.get(visitor.lang, "notice_ready", number=ticket.number)
     via = ticket.details.get("notify", "chat")
     if via in ("chat", "keduanya"):
@@ -227,11 +227,10 @@ def held_files(session: Session, visitor: Visitor, texts: Texts) -> list[Reply]:
     replies = []
     for ticket in (t for t in tickets if t.details.get("held")):
         ticket.details = {k: v for k, v in ticket.details.items() if k != "held"}
-        name = ticket.details["file"].split("/")[-1]
         replies.append(
             Reply(
                 texts.get(visitor.lang, "notice_ready", number=ticket.number),
-                attachment=Attachment(f"tiket/{ticket.details['file']}", name),
+                attachment=handover.ticket_file(ticket.details["file"]),
             )
         )
     return replies

@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bot.config import load_config
+from storage.db import Database, migrate
 from tests.fakes import FakeTelegram, FakeTwilio
 from tests.fakes.smtp import Recorder
 from tests.harness import (
@@ -110,6 +111,15 @@ def smtp() -> Iterator[Callable[..., tuple[Recorder, int]]]:
     yield start
     for controller in controllers:
         controller.stop()
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """The schema migrated into ``database_url``, for tests below the webhooks."""
+    database = Database(database_url)
+    migrate(database.engine)
+    yield database
+    database.dispose()
 
 
 @pytest.fixture

@@ -119,6 +119,18 @@ class _Visitor:
         self.logged += len(new)
         self.transcript += [f"PST Bot: {text}" for text in new]
 
+    def fills_guest_book(
+        self, name: str, email: str, phone: str, institution: str, occupation: str, purpose: str
+    ) -> None:
+        """Agree, answer every guest-book question (``phone`` "1" takes the offered WhatsApp
+        number) and save."""
+        self.taps("Setuju")
+        for answer in (name, email, phone, institution):
+            self.says(answer)
+        self.taps(occupation)
+        self.taps(purpose)
+        self.taps("Simpan")
+
     def save_transcript(self, name: str) -> None:
         """Keep the conversation as ``$PSTBOT_TRANSCRIPTS/<name>.txt`` when that is set."""
         self._log_received()

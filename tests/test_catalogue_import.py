@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from catalogue.importer import CatalogueError, Skipped, import_file, load_default, sync
-from storage.db import Database, migrate
+from storage.db import Database
 from storage.models import Publication
 from tests.fakes.webapi import FakeWebApi
 
@@ -32,14 +32,6 @@ LIST_FIELDS = (
     "pub_id", "title", "abstract", "issn", "sch_date", "rl_date", "updt_date", "cover", "pdf",
     "size",
 )  # fmt: skip
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    migrate(database.engine)
-    yield database
-    database.dispose()
 
 
 def publications(db: Database, **where: object) -> list[Publication]:

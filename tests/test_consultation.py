@@ -32,12 +32,14 @@ def _open_consultation(pstbot, twilio_api, telegram_api, phone: str):
     wa.taps("Konsultasi statistik")
     wa.says(QUESTION)
     assert "Belum ada jawaban" in wa.reads()  # not in the knowledge base: straight to staff
-    wa.taps("Setuju")
-    for answer in ("Rahmat Hidayat", "rahmat@example.id", "1", "Dinas Kelautan Basel"):
-        wa.says(answer)
-    wa.taps("ASN/TNI/Polri")
-    wa.taps("Perencanaan/evaluasi pemerintahan")
-    wa.taps("Simpan")
+    wa.fills_guest_book(
+        "Rahmat Hidayat",
+        "rahmat@example.id",
+        "1",
+        "Dinas Kelautan Basel",
+        "ASN/TNI/Polri",
+        "Perencanaan/evaluasi pemerintahan",
+    )
     opened = wa.reads()
     number = re.search(r"KS-1905-\d{8}-\d{4}", opened)[0]
     assert "Seorang petugas akan menjawab di chat ini" in opened
@@ -173,12 +175,9 @@ def test_complaint_gets_a_ticket_due_in_5_working_days_and_lists_other_channels(
     tg.says("halo")
     tg.taps("BPS Kabupaten Majene")
     tg.taps("Buku tamu")
-    tg.taps("Setuju")
-    for answer in ("Agus Salim", "agus@example.com", "082211112222", "Pribadi"):
-        tg.says(answer)
-    tg.taps("Wiraswasta")
-    tg.taps("Bisnis")
-    tg.taps("Simpan")
+    tg.fills_guest_book(
+        "Agus Salim", "agus@example.com", "082211112222", "Pribadi", "Wiraswasta", "Bisnis"
+    )
     tg.taps("Pengaduan")
     tg.taps("Perilaku petugas")
     tg.says("Petugas di loket tidak menjawab pertanyaan saya dengan jelas kemarin siang.")

@@ -43,12 +43,14 @@ def _request_as_whatsapp_visitor(pstbot, twilio_api, phone: str) -> tuple[WhatsA
     ):
         assert line in summary
     wa.taps("Kirim permintaan")
-    wa.taps("Setuju")
-    for answer in ("Hendra Gunawan", "hendra@example.net", "1", "Bappeda Ketapang"):
-        wa.says(answer)
-    wa.taps("ASN/TNI/Polri")
-    wa.taps("Perencanaan/evaluasi pemerintahan")
-    wa.taps("Simpan")
+    wa.fills_guest_book(
+        "Hendra Gunawan",
+        "hendra@example.net",
+        "1",
+        "Bappeda Ketapang",
+        "ASN/TNI/Polri",
+        "Perencanaan/evaluasi pemerintahan",
+    )
     made = wa.reads()
     number = re.search(r"PD-6106-\d{8}-\d{4}", made)[0]
     office = pstbot.service.pst.office("6106")
@@ -153,12 +155,9 @@ def test_telegram_visitor_gets_the_file_as_a_document(pstbot, telegram_api):
     tg.says("halo")
     tg.taps("BPS Kabupaten Ketapang")
     tg.taps("Buku tamu")
-    tg.taps("Setuju")
-    for answer in ("Lina Marlina", "lina@example.com", "081377788899", "Pribadi"):
-        tg.says(answer)
-    tg.taps("Wiraswasta")
-    tg.taps("Bisnis")
-    tg.taps("Simpan")
+    tg.fills_guest_book(
+        "Lina Marlina", "lina@example.com", "081377788899", "Pribadi", "Wiraswasta", "Bisnis"
+    )
     tg.taps("Permintaan data")
     tg.says("data produksi padi per kecamatan 2020 sampai 2024 csv")
     tg.reads()
@@ -223,12 +222,9 @@ def test_data_ready_by_email_when_the_visitor_chose_email(pstbot, telegram_api, 
     wa.taps("Bisnis")
     wa.taps("Lewat email")
     wa.taps("Kirim permintaan")
-    wa.taps("Setuju")
-    for answer in ("Eko Prasetyo", "eko.prasetyo@example.com", "1", "CV Maju"):
-        wa.says(answer)
-    wa.taps("Wiraswasta")
-    wa.taps("Bisnis")
-    wa.taps("Simpan")
+    wa.fills_guest_book(
+        "Eko Prasetyo", "eko.prasetyo@example.com", "1", "CV Maju", "Wiraswasta", "Bisnis"
+    )
     number = re.search(r"PD-6106-\d{8}-\d{4}", wa.reads())[0]
     staff = StaffMember(pstbot, telegram_api, STAFF_CHATS["6106"], STAFF_USER, "Petugas")
     staff.says(f"/siap {number}", document=telegram_api.add_file(b"%PDF-1.4 inflasi", "inf.pdf"))

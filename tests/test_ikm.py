@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -17,7 +16,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.ikm import compute, grade
-from storage.db import Database, migrate
+from storage.db import Database
 from storage.models import Rating, Visitor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,14 +120,6 @@ def test_compute_refuses_malformed_answers(row):
 # --- pstbot ikm on a real database -----------------------------------------------------------
 
 KETAPANG, MAJENE = "6106", "7601"  # Asia/Jakarta (UTC+7), Asia/Makassar (UTC+8)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    migrate(database.engine)
-    yield database
-    database.dispose()
 
 
 def _add_ratings(db: Database, rows: list[tuple[str, dt.datetime | None, tuple]]) -> None:

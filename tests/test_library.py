@@ -31,17 +31,8 @@ def _sample(pstbot, domain: str) -> Publication:
 
 def _register(visitor, name: str, email: str, phone: str | None) -> None:
     assert "Apakah Anda setuju?" in visitor.reads()
-    visitor.taps("Setuju")
-    visitor.says(name)
-    visitor.says(email)
-    if phone:
-        visitor.says(phone)
-    else:
-        visitor.says("1")  # the WhatsApp number offered
-    visitor.says("Pribadi")
-    visitor.taps("Pegawai swasta")
-    visitor.taps("Penelitian")
-    visitor.taps("Simpan")
+    # Without a phone, "1" takes the WhatsApp number offered.
+    visitor.fills_guest_book(name, email, phone or "1", "Pribadi", "Pegawai swasta", "Penelitian")
 
 
 def _assert_stamped(pdf: bytes, *needles: str) -> int:
