@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
-from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot import scheduler
 from bot.channels import telegram, whatsapp
 from bot.service import Service
 
@@ -34,8 +35,15 @@ def create_app(service: Service) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        with service.db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return jsonify(status="ok", channels=sorted(service.senders))
+        """200 when the database answers and a scheduler holds the lease; 503 otherwise.
+        The body says which, with the outbox backlog and the scheduler's last runs."""
+        try:
+            state = scheduler.health(service.db)
+        except SQLAlchemyError as exc:
+            logger.error("health check: database unavailable (%s)", type(exc).__name__)
+            return jsonify(status="database unavailable"), 503
+        ok = state["scheduler"]["alive"]
+        body = {"status": "ok" if ok else "scheduler not running", **state}
+        return jsonify(channels=sorted(service.senders), **body), 200 if ok else 503
 
     return app

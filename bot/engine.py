@@ -18,7 +18,8 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.config import Office, PstConfig
@@ -241,11 +242,12 @@ class Engine:
         self.catalogue: Any = None  # the publication search index, set by the service
         self.kb: Any = None  # the consultation knowledge base, set by the service
 
-    def handle(self, inbound: Inbound) -> set[tuple[str, str]]:
+    def handle(self, inbound: Inbound, parked: bool = False) -> set[tuple[str, str]]:
         """Process ``inbound`` in one transaction; return the chats given something to deliver
-        (none when its message id was seen before)."""
+        (none when its message id was seen before). ``parked`` processes a message that
+        :meth:`park` kept after a failure (see :func:`first_delivery`)."""
         with self.db.transaction() as session:
-            if not _first_delivery(session, inbound):
+            if not first_delivery(session, inbound, parked):
                 logger.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
                 return set()
             visitor = _load_visitor(session, inbound)
@@ -284,18 +286,34 @@ class Engine:
             session.add(Outbox(channel=channel, chat_id=chat_id, method=method, payload=payload))
         return {chat for chat, _, _ in rows}
 
+    def apologise(self, inbound: Inbound) -> set[tuple[str, str]]:
+        """Tell the sender of ``inbound`` that it could not be processed (given up after
+        retries) and that they may write again; returns the chat to deliver to."""
+        with self.db.transaction() as session:
+            visitor = session.scalars(
+                select(Visitor).filter_by(channel=inbound.channel, user_id=inbound.user_id)
+            ).first()
+            lang = visitor.lang if visitor else "id"
+            reply = Reply(self.texts.get(lang, "inbound_failed"))
+            sender = inbound.reply_from or (visitor.reply_from if visitor else None)
+            notice = Notice(inbound.channel, inbound.chat_id, reply, sender, lang)
+            return self._write(session, [], [notice])
+
     def run_job(self, job: Callable[[Session], list[Notice]]) -> set[tuple[str, str]]:
         """Run a scheduled ``job`` in one transaction and write its notices to the outbox."""
         with self.db.transaction() as session:
             return self._write(session, [], job(session))
 
     def handle_staff(
-        self, inbound: Inbound, command: Callable[[Session, Inbound], list[Notice]]
+        self,
+        inbound: Inbound,
+        command: Callable[[Session, Inbound], list[Notice]],
+        parked: bool = False,
     ) -> set[tuple[str, str]]:
         """Run a staff ``command`` for ``inbound`` (a group message) in one transaction, the same
         way as a visitor's message: repeats ignored, its notices written to the outbox."""
         with self.db.transaction() as session:
-            if not _first_delivery(session, inbound):
+            if not first_delivery(session, inbound, parked):
                 return set()
             return self._write(session, _callback_answer(inbound), command(session, inbound))
 
@@ -308,25 +326,52 @@ def _callback_answer(inbound: Inbound) -> list[tuple[tuple[str, str], str, dict[
     return [((inbound.channel, inbound.chat_id), "answerCallbackQuery", answer)]
 
 
-def _first_delivery(session: Session, inbound: Inbound) -> bool:
-    try:
-        with session.begin_nested():
-            session.add(InboundMessage(channel=inbound.channel, message_id=inbound.message_id))
-    except IntegrityError:
-        return False
-    return True
+def first_delivery(session: Session, inbound: Inbound, parked: bool = False) -> bool:
+    """Record ``inbound``'s message id; False when it was seen before (a re-delivery).
+
+    One ``INSERT … ON CONFLICT DO NOTHING``: a concurrent repeat waits on the unique index and
+    then finds the row. With ``parked``, the message's parked row is taken instead (locked and
+    marked done), so a retry runs at most once.
+    """
+    if parked:
+        row = session.scalars(
+            select(InboundMessage)
+            .where(
+                InboundMessage.channel == inbound.channel,
+                InboundMessage.message_id == inbound.message_id,
+                InboundMessage.status == "parked",
+            )
+            .with_for_update()
+        ).first()
+        if row is not None:
+            row.status, row.payload = "done", None
+        return row is not None
+    stmt = insert_for(session, InboundMessage).values(
+        channel=inbound.channel, message_id=inbound.message_id, received_at=utcnow()
+    )
+    inserted = stmt.on_conflict_do_nothing().returning(InboundMessage.id)
+    return session.execute(inserted).first() is not None
+
+
+def insert_for(session: Session, model: Any):
+    """A Core INSERT into ``model``'s table in the session's dialect (PostgreSQL and SQLite both
+    offer ``on_conflict_do_nothing``; with ``RETURNING``, no row back means a conflict)."""
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model.__table__)
 
 
 def _load_visitor(session: Session, inbound: Inbound) -> Visitor:
-    visitor = session.scalars(
-        select(Visitor)
-        .where(Visitor.channel == inbound.channel, Visitor.user_id == inbound.user_id)
-        .with_for_update()
-    ).first()
-    if visitor is None:
-        visitor = Visitor(channel=inbound.channel, user_id=inbound.user_id, lang="id")
+    """The sender's visitor row, locked; created on first contact. Two first messages that
+    arrive together both insert-or-skip, then the second waits for the first's lock."""
+    key = {"channel": inbound.channel, "user_id": inbound.user_id}
+    session.execute(
+        insert_for(session, Visitor)
+        .values(**key, chat_id=inbound.chat_id, lang="id", created_at=utcnow())
+        .on_conflict_do_nothing()
+    )
+    visitor = session.scalars(select(Visitor).filter_by(**key).with_for_update()).one()
+    if visitor.conversation is None:
         visitor.conversation = Conversation(state="", slots={})
-        session.add(visitor)
     visitor.chat_id = inbound.chat_id
     visitor.display_name = inbound.display_name or visitor.display_name
     visitor.wa_phone = inbound.phone or visitor.wa_phone

@@ -7,12 +7,12 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, TextIO
 
-from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.utils import secure_filename
 
 import handlers
-from bot import scheduler
+from bot import inbox, scheduler
 from bot.channels import email, local, telegram, whatsapp
 from bot.config import PstConfig
 from bot.downloads import Downloads
@@ -29,6 +29,7 @@ from storage.db import Database, migrate
 from storage.models import Publication, Ticket
 
 logger = logging.getLogger(__name__)
+REPLAY_SECONDS = 5  # how often parked inbound messages are looked at
 RENDERERS = {
     telegram.CHANNEL: telegram.render,
     whatsapp.CHANNEL: whatsapp.render,
@@ -46,6 +47,7 @@ class Service:
         self.db = Database(settings.database_url)
         migrate(self.db.engine)
         self.texts = Texts.load()
+        self.spool_dir = settings.data_dir / "spool"
         self.downloads = Downloads(
             self.db, pst, settings.data_dir, settings.secret_key, settings.public_base_url
         )
@@ -79,7 +81,7 @@ class Service:
         self.engine = Engine(self.db, pst, self.texts, handlers.STATES, handlers.route, self.render)
         self.staff_command = staff_desk.command_handler(pst, self.texts)
         self.load_catalogue()
-        self.scheduler: BaseScheduler | None = None
+        self.scheduler: scheduler.Scheduler | None = None
 
     def load_catalogue(self) -> None:
         """Load the shipped catalogue into an empty database, create the sample PDFs it
@@ -115,15 +117,63 @@ class Service:
 
     def receive(self, inbound: Inbound) -> None:
         """Handle one inbound message and start delivering what it produced. A file sent with
-        it is fetched first and stored under ``<data>/tickets/``."""
-        if inbound.file_id or inbound.media_url:
+        it is fetched first and stored under ``<data>/tickets/``.
+
+        A message whose processing fails is kept and retried by the scheduler
+        (:mod:`bot.inbox`): parked in the database, or spooled to a file when the database
+        cannot be written. Only when neither works does this raise (the webhook answers 5xx).
+        """
+        try:
+            chats = self._process(inbound)
+        except Exception as exc:
+            logger.exception(
+                "%s message %s failed; kept for a retry", inbound.channel, inbound.message_id
+            )
+            self._keep(inbound, exc)
+            return
+        self._kick(chats)
+
+    def _process(self, inbound: Inbound, parked: bool = False) -> set[tuple[str, str]]:
+        if (inbound.file_id or inbound.media_url) and not inbound.file_path:
             inbound = replace(inbound, file_path=self._store_file(inbound))
         if inbound.group:
-            chats = self.engine.handle_staff(inbound, self.staff_command)
-        else:
-            chats = self.engine.handle(inbound)
+            return self.engine.handle_staff(inbound, self.staff_command, parked)
+        return self.engine.handle(inbound, parked)
+
+    def _keep(self, inbound: Inbound, error: Exception) -> None:
+        try:
+            inbox.park(self.db, inbound, error)
+        except SQLAlchemyError:
+            path = inbox.spool(self.spool_dir, inbound)
+            logger.warning(
+                "database unavailable: %s message %s spooled to %s",
+                inbound.channel,
+                inbound.message_id,
+                path.name,
+            )
+
+    def _kick(self, chats: set[tuple[str, str]]) -> None:
         for channel, chat_id in chats:
             self.courier.kick(channel, chat_id)
+
+    def replay_parked(self) -> int:
+        """The scheduler's job: move spooled messages into the database, then process the
+        parked messages that are due; a message failing its last attempt is dropped with an
+        apology to the visitor. Returns how many were processed."""
+        inbox.ingest_spool(self.db, self.spool_dir)
+        done = 0
+        for inbound in inbox.due(self.db):
+            try:
+                self._kick(self._process(inbound, parked=True))
+                done += 1
+            except Exception as exc:
+                logger.exception(
+                    "parked %s message %s failed again", inbound.channel, inbound.message_id
+                )
+                if inbox.failed_again(self.db, inbound, exc) and not inbound.group:
+                    logger.error("%s message %s given up", inbound.channel, inbound.message_id)
+                    self._kick(self.engine.apologise(inbound))
+        return done
 
     def topic_for(self, number: str) -> int:
         """The staff forum topic of ticket ``number``, created on first use and remembered."""
@@ -160,13 +210,22 @@ class Service:
                 self.courier.kick(channel, chat_id)
 
     def start_scheduler(self) -> None:
-        """Run this process's scheduler (only one per deployment)."""
-        self.scheduler = scheduler.start(self)
+        """Run this process's scheduler: it runs the jobs while it holds the deployment's
+        scheduler lease, and waits as a standby otherwise (:mod:`bot.scheduler`)."""
+        self.scheduler = scheduler.Scheduler(
+            self.db,
+            {
+                "outbox-retry": (self.courier.deliver_due, self.settings.outbox_retry_seconds),
+                "inbound-replay": (self.replay_parked, REPLAY_SECONDS),
+                "sweep": (self.sweep, scheduler.SWEEP_MINUTES * 60),
+            },
+        )
+        self.scheduler.start()
 
     def close(self) -> None:
         """Stop the scheduler, finish deliveries in progress, close clients and connections."""
         if self.scheduler is not None:
-            self.scheduler.shutdown(wait=True)
+            self.scheduler.shutdown()
             self.scheduler = None
         self.courier.close()
         for sender in self.senders.values():

@@ -80,12 +80,36 @@ class InboundMessage(Base):
     """
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("channel", "message_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "message_id"),
+        Index("ix_inbound_parked", "status", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     message_id: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # "done", or "parked": processing failed, ``payload`` keeps the message for a retry, until
+    # "failed" for good after the last attempt.
+    status: Mapped[str] = mapped_column(String(8), default="done", server_default="done")
+    payload: Mapped[dict[str, Any] | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SchedulerLease(Base):
+    """Who runs the deployment's one scheduler (``holder``, until ``expires_at``, renewed while
+    it lives) and when its jobs last succeeded or failed; read by ``/healthz``."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[dt.datetime]
+    last_ok_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[dt.datetime | None]
 
 
 class Outbox(Base):
