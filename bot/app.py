@@ -30,7 +30,7 @@ def create_app(service: Service) -> Flask:
             )
         )
 
-    if service.downloads.public_base_url:
+    if service.downloads.links_enabled:
         app.register_blueprint(service.downloads.blueprint())
 
     @app.get("/healthz")

@@ -13,6 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from flask import Blueprint, Response, send_file
@@ -21,12 +24,17 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
 from bot.config import PstConfig
-from catalogue.filecache import FileCache
-from catalogue.watermark import Stamp, stamp
+from catalogue.filecache import FetchError, FileCache
+from catalogue.watermark import Stamp, WatermarkError, stamp
 from storage.db import Database
 from storage.models import Download, Publication, Visitor
 
 logger = logging.getLogger(__name__)
+DOWNLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # as made by the library flow; never a path
+
+
+class NotReady(Exception):
+    """The attachment is being prepared (a remote PDF fetched and stamped); try shortly."""
 
 
 class Downloads:
@@ -49,24 +57,66 @@ class Downloads:
         self.public_base_url = public_base_url
         self.max_age = max_age
         self._signer = URLSafeTimedSerializer(secret, salt="unduh") if secret else None
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="files")
+        self._preparing: set[str] = set()
+        self._failed: dict[str, str] = {}
+        self._preparing_lock = threading.Lock()
 
-    def path(self, key: str) -> Path:
+    def path(self, key: str, fetch: bool = True) -> Path:
         """The file of attachment ``key``, stamping a softcopy on first use.
 
+        With ``fetch`` False (the send path, which must never wait on another server), a
+        softcopy whose remote PDF is not cached yet is fetched and stamped in the background
+        and :class:`NotReady` is raised; once that fetch failed for good, LookupError.
+
         Raises:
-            LookupError: unknown key, download or ticket file.
+            LookupError: unknown key, download or ticket file; a remote PDF that cannot be had.
+            NotReady: the file is being prepared in the background (``fetch`` False).
             catalogue.filecache.FetchError: a remote PDF could not be fetched (retry later).
             catalogue.watermark.WatermarkError: the PDF cannot be stamped.
         """
         kind, _, ref = key.partition("/")
         if kind == "unduh":
-            return self._stamped(ref)
+            if not DOWNLOAD_ID.fullmatch(ref):
+                raise LookupError(key)
+            return self._stamped(ref) if fetch else self._prepared(key, ref)
         if kind == "tiket":
             path = (self.tickets_dir / ref).resolve()
             if not (path.is_relative_to(self.tickets_dir.resolve()) and path.is_file()):
                 raise LookupError(key)
             return path
         raise LookupError(key)
+
+    def _prepared(self, key: str, download_id: str) -> Path:
+        dst = self.out_dir / f"{download_id}.pdf"
+        if dst.exists():
+            return dst
+        with self._preparing_lock:
+            if key in self._failed:
+                raise LookupError(f"{key}: {self._failed[key]}")
+            if key not in self._preparing:
+                self._preparing.add(key)
+                self._pool.submit(self._prepare, key)
+        raise NotReady(key)
+
+    def _prepare(self, key: str) -> None:
+        try:
+            self.path(key)
+        except (FetchError, WatermarkError, LookupError) as exc:
+            logger.warning("attachment %s cannot be prepared: %s", key, type(exc).__name__)
+            transient = isinstance(exc, FetchError) and type(exc) is not FetchError  # 5xx, 429
+            if not transient:
+                with self._preparing_lock:
+                    self._failed[key] = type(exc).__name__
+        except Exception:
+            logger.exception("attachment %s: preparing failed", key)
+        finally:
+            with self._preparing_lock:
+                self._preparing.discard(key)
+
+    def close(self) -> None:
+        """Wait for background preparations to end."""
+        self._pool.shutdown(wait=True)
 
     def _stamped(self, download_id: str) -> Path:
         dst = self.out_dir / f"{download_id}.pdf"
@@ -102,37 +152,48 @@ class Downloads:
         logger.info("download %s stamped (%s pages)", download_id, pages)
         return dst
 
+    @property
+    def links_enabled(self) -> bool:
+        """True when signed links can be made (``PSTBOT_SECRET_KEY`` and ``PUBLIC_BASE_URL``)."""
+        return self._signer is not None and bool(self.public_base_url)
+
     def url(self, key: str, filename: str) -> str:
-        """The signed, expiring link of attachment ``key``, ending in ``filename`` (the file is
-        prepared first, so the fetch is quick).
+        """The signed, expiring link of attachment ``key``, ending in ``filename``. The file
+        must be ready first (see :meth:`path` with ``fetch`` False), so the fetch is quick.
 
         Raises:
             RuntimeError: PSTBOT_SECRET_KEY or PUBLIC_BASE_URL is not set.
+            NotReady, LookupError: as :meth:`path`.
         """
-        if self._signer is None or not self.public_base_url:
+        if not self.links_enabled:
             raise RuntimeError("PSTBOT_SECRET_KEY and PUBLIC_BASE_URL are needed for file links")
-        self.path(key)
+        self.path(key, fetch=False)
         return f"{self.public_base_url}/unduh/{self._signer.dumps(key)}/{filename}"
 
     def blueprint(self) -> Blueprint:
         """``GET /unduh/<token>/<name>``: the file; 410 when the link expired, 404 when the token
-        is not ours."""
+        is not ours or the file is gone. Never 5xx: a link is only made for a ready file."""
         bp = Blueprint("unduh", __name__)
 
         @bp.get("/unduh/<token>/<filename>")
         def unduh(token: str, filename: str):
             try:
                 key = self._signer.loads(token, max_age=self.max_age)
+                path = self.path(key, fetch=False)
             except SignatureExpired:
-                return Response(
-                    "Tautan unduhan sudah kedaluwarsa. Silakan unduh ulang lewat chat.",
-                    status=410,
-                    mimetype="text/plain",
+                return _text(
+                    "Tautan unduhan sudah kedaluwarsa. Silakan unduh ulang lewat chat.", 410
                 )
             except BadSignature:
                 logger.warning("download link with a bad signature refused")
-                return Response("Tautan tidak dikenal.", status=404, mimetype="text/plain")
-            path = self.path(key)
+                return _text("Tautan tidak dikenal.", 404)
+            except (LookupError, NotReady, WatermarkError, OSError) as exc:
+                logger.warning("download link for a missing file: %s", type(exc).__name__)
+                return _text("Berkas tidak tersedia. Silakan minta ulang lewat chat.", 404)
             return send_file(path, download_name=secure_filename(filename) or path.name)
 
         return bp
+
+
+def _text(message: str, status: int) -> Response:
+    return Response(message, status=status, mimetype="text/plain")

@@ -16,11 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from bot.channels.base import Sender, SendError
 from storage.db import Database
-from storage.models import Outbox, utcnow
+from storage.models import Outbox, Visitor, utcnow
 
 logger = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=2)
@@ -52,6 +53,7 @@ class Courier:
         self.senders = senders
         self.first_delay = first_delay
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="courier")
+        self.alerts: dict[str, str] = {}  # channel → the error that needs the operator
 
     def kick(self, channel: str, chat_id: str) -> None:
         """Deliver a chat's due rows soon, on a worker thread (the webhook answers at once)."""
@@ -74,8 +76,9 @@ class Courier:
         return sent
 
     def deliver_due(self) -> int:
-        """Deliver every chat that has due rows (the scheduler's retry job). Returns rows
-        finished."""
+        """Start delivering every chat that has due rows (the scheduler's retry job), each on
+        a worker thread, so that one slow chat does not hold the others. Returns the number
+        of chats started."""
         now = utcnow()
         with self.db.transaction() as session:
             chats = session.execute(
@@ -83,7 +86,10 @@ class Courier:
                 .where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
                 .distinct()
             ).all()
-        return sum(self.deliver_chat(ch, chat) for ch, chat in chats if ch in self.senders)
+        due = [(channel, chat) for channel, chat in chats if channel in self.senders]
+        for channel, chat in due:
+            self.kick(channel, chat)
+        return len(due)
 
     def _claim_next(self, channel: str, chat_id: str) -> _Claim | None:
         now = utcnow()
@@ -119,11 +125,19 @@ class Courier:
             row.claimed_until = None
             if error is None:
                 row.status, row.sent_at = "sent", utcnow()
+                self.alerts.pop(channel, None)
                 return True
             row.last_error = str(error)[:1000]
+            if error.migrate_to:
+                _follow(session, channel, row.chat_id, error.migrate_to)
+                self.kick(channel, error.migrate_to)
+                return False
             if not error.temporary:
                 row.status = "failed"
-                logger.error("outbox %s to %s failed for good: %s", claim.id, channel, error)
+                log = logger.critical if error.alert else logger.error
+                log("outbox %s to %s failed for good: %s", claim.id, channel, error)
+                if error.alert:
+                    self.alerts[channel] = str(error)
                 return True  # later rows of the chat may still go out
             delay = backoff(claim.attempts, self.first_delay, error.retry_after)
             row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
@@ -140,3 +154,19 @@ class Courier:
     def close(self) -> None:
         """Wait for deliveries in progress, then stop the worker threads."""
         self._pool.shutdown(wait=True)
+
+
+def _follow(session: Session, channel: str, old: str, new: str) -> None:
+    """A chat moved (a Telegram group became a supergroup): its pending rows and the visitor
+    or staff chat that used the old id go to the new one."""
+    logger.warning("%s chat moved to a new id; its pending messages follow", channel)
+    session.execute(
+        update(Outbox)
+        .where(Outbox.channel == channel, Outbox.chat_id == old, Outbox.status == "pending")
+        .values(chat_id=new, next_attempt_at=utcnow())
+    )
+    session.execute(
+        update(Visitor)
+        .where(Visitor.channel == channel, Visitor.chat_id == old)
+        .values(chat_id=new)
+    )

@@ -56,7 +56,7 @@ class Service:
             self.senders[telegram.CHANNEL] = telegram.TelegramSender(
                 settings.telegram_bot_token,
                 settings.telegram_api_url,
-                self.downloads.path,
+                partial(self.downloads.path, fetch=False),
                 self.topic_for,
             )
         if settings.whatsapp_enabled:
@@ -228,6 +228,7 @@ class Service:
             self.scheduler.shutdown()
             self.scheduler = None
         self.courier.close()
+        self.downloads.close()
         for sender in self.senders.values():
             if hasattr(sender, "close"):
                 sender.close()

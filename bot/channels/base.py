@@ -10,12 +10,24 @@ from bot.texts import Texts
 
 class SendError(Exception):
     """A channel call failed. ``temporary`` failures are retried, after at least ``retry_after``
-    seconds when the API said so (Telegram 429 ``parameters.retry_after``)."""
+    seconds when the API said so (Telegram 429 ``parameters.retry_after``). ``migrate_to``: the
+    chat moved to this id (Telegram ``migrate_to_chat_id``, a group upgraded to a supergroup).
+    ``alert``: the channel itself is broken (credentials refused) and the operator must act."""
 
-    def __init__(self, message: str, *, temporary: bool, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        temporary: bool,
+        retry_after: float | None = None,
+        migrate_to: str | None = None,
+        alert: bool = False,
+    ):
         super().__init__(message)
         self.temporary = temporary
         self.retry_after = retry_after
+        self.migrate_to = migrate_to
+        self.alert = alert
 
 
 class Sender(Protocol):

@@ -24,9 +24,17 @@ from flask import Blueprint, jsonify, request
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, Update
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.channels.base import SendError, split_text
+from bot.downloads import NotReady
 from bot.engine import Inbound, Reply
 from bot.texts import Texts
 
@@ -35,6 +43,7 @@ CHANNEL = "telegram"
 TEXT_MAX = 4096
 CAPTION_MAX = 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SEND_TIMEOUT = 60.0  # seconds; below the outbox lease, so a row is never sent twice at once
 
 
 def parse_update(data: Any) -> Inbound | None:
@@ -150,6 +159,24 @@ def blueprint(receive: Callable[[Inbound], None], secret: str) -> Blueprint:
     return bp
 
 
+def _send_error(exc: Exception) -> SendError:
+    """How the outbox should treat a Bot API error (python-telegram-bot's exception types)."""
+    name = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, RetryAfter):
+        seconds = exc.retry_after
+        seconds = seconds.total_seconds() if hasattr(seconds, "total_seconds") else seconds
+        return SendError(name, temporary=True, retry_after=float(seconds))
+    if isinstance(exc, ChatMigrated):
+        return SendError(name, temporary=True, migrate_to=str(exc.new_chat_id))
+    if isinstance(exc, InvalidToken):
+        return SendError(name, temporary=False, alert=True)
+    if isinstance(exc, BadRequest | Forbidden):
+        return SendError(name, temporary=False)
+    if isinstance(exc, TelegramError):  # NetworkError, TimedOut, Conflict, server errors
+        return SendError(name, temporary=True)
+    raise exc
+
+
 class TelegramSender:
     """Calls the Bot API through python-telegram-bot's :class:`~telegram.Bot`.
 
@@ -181,17 +208,27 @@ class TelegramSender:
                 self._thread.start()
             return self._loop
 
-    async def _call(self, method: str, payload: dict[str, Any]) -> Any:
+    async def _call(self, method: str, kwargs: dict[str, Any]) -> Any:
         await self._bot.initialize()  # a no-op once done; getMe on first use
-        kwargs = dict(payload)
         if "reply_markup" in kwargs:
             kwargs["reply_markup"] = InlineKeyboardMarkup.de_json(kwargs["reply_markup"], None)
-        if isinstance(kwargs.get("document"), dict):
-            doc = kwargs["document"]
-            path = self._documents(doc["key"])
-            kwargs["document"] = InputFile(path.read_bytes(), filename=doc["filename"])
         # Bot API method names map to PTB's snake_case methods (sendMessage -> send_message).
         return await getattr(self._bot, re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower())(**kwargs)
+
+    def _document(self, document: dict[str, str]) -> InputFile:
+        """The file to upload, read here on the courier's thread: never on the event loop,
+        which every send of the process shares.
+
+        Raises:
+            SendError: not ready yet (temporary) or not to be had (permanent).
+        """
+        try:
+            path = self._documents(document["key"])
+            return InputFile(path.read_bytes(), filename=document["filename"])
+        except NotReady as exc:
+            raise SendError(f"file {exc} being prepared", temporary=True, retry_after=3) from exc
+        except (LookupError, OSError) as exc:
+            raise SendError(f"file unavailable: {type(exc).__name__}", temporary=False) from exc
 
     def create_topic(self, chat_id: int, name: str) -> int:
         """Create a forum topic in ``chat_id`` (a forum supergroup) and return its
@@ -222,23 +259,24 @@ class TelegramSender:
         return asyncio.run_coroutine_threadsafe(fetch(), self._ensure_loop()).result(timeout=120)
 
     def send(self, method: str, payload: dict[str, Any]) -> None:
-        """Make Bot API call ``method``; raises :class:`SendError` (429/5xx/network: temporary)."""
-        if "topic" in payload:  # resolved here, off the loop: it may create the topic first
-            topic = payload["topic"]
-            thread = int(topic) if topic.isdigit() else self._topics(topic)
-            payload = {**payload, "message_thread_id": thread}
-            del payload["topic"]
-        future = asyncio.run_coroutine_threadsafe(self._call(method, payload), self._ensure_loop())
+        """Make Bot API call ``method``, waiting at most ``SEND_TIMEOUT`` seconds (then the call
+        is cancelled). Raises :class:`SendError`: 429/5xx/network/timeouts are temporary; a
+        group that became a supergroup gives ``migrate_to``; a refused token is permanent and
+        ``alert`` (the operator must act)."""
+        kwargs = dict(payload)
+        if "topic" in kwargs:  # resolved here, off the loop: it may create the topic first
+            topic = kwargs.pop("topic")
+            kwargs["message_thread_id"] = int(topic) if topic.isdigit() else self._topics(topic)
+        if isinstance(kwargs.get("document"), dict):
+            kwargs["document"] = self._document(kwargs["document"])
+        future = asyncio.run_coroutine_threadsafe(self._call(method, kwargs), self._ensure_loop())
         try:
-            future.result(timeout=90)
-        except RetryAfter as exc:
-            retry_after = exc.retry_after
-            seconds = retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else 0
-            raise SendError(str(exc), temporary=True, retry_after=float(seconds)) from exc
-        except (BadRequest, Forbidden) as exc:
-            raise SendError(f"{type(exc).__name__}: {exc}", temporary=False) from exc
-        except (TelegramError, TimeoutError) as exc:
-            raise SendError(f"{type(exc).__name__}: {exc}", temporary=True) from exc
+            future.result(timeout=SEND_TIMEOUT)
+        except TimeoutError as exc:
+            future.cancel()  # cancels the coroutine on the loop, so it cannot finish later
+            raise SendError(f"no answer in {SEND_TIMEOUT} s", temporary=True) from exc
+        except Exception as exc:
+            raise _send_error(exc) from exc
 
     def close(self) -> None:
         """Shut the bot's HTTP client down and stop the loop thread."""

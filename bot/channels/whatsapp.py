@@ -24,6 +24,7 @@ from twilio.rest import Client
 
 from bot.channels.base import SendError, numbered, split_text
 from bot.config import PstConfig
+from bot.downloads import NotReady
 from bot.engine import Inbound, Reply
 from bot.texts import Texts
 
@@ -153,14 +154,27 @@ class TwilioSender:
         watermarked file, which Twilio fetches (at most 10 media per message)."""
         kwargs = dict(payload)
         if "media_download" in kwargs:
-            kwargs["media_url"] = [self._media_url(*kwargs.pop("media_download"))]
+            kwargs["media_url"] = [self._link(*kwargs.pop("media_download"))]
         try:
             self.client.messages.create(**kwargs)
         except TwilioRestException as exc:
-            # 401: credentials being fixed; 429: rate limit; 5xx: Twilio trouble. Others are final.
-            temporary = exc.status in (401, 429) or exc.status >= 500
-            raise SendError(
-                f"twilio {exc.status} code {exc.code}: {exc.msg}", temporary=temporary
-            ) from exc
+            raise _send_error(exc) from exc
         except requests.RequestException as exc:
             raise SendError(f"twilio unreachable: {type(exc).__name__}", temporary=True) from exc
+
+    def _link(self, key: str, filename: str) -> str:
+        try:
+            return self._media_url(key, filename)
+        except NotReady as exc:
+            raise SendError(f"file {exc} being prepared", temporary=True, retry_after=3) from exc
+        except LookupError as exc:
+            raise SendError(f"file unavailable: {type(exc).__name__}", temporary=False) from exc
+
+
+def _send_error(exc: TwilioRestException) -> SendError:
+    """429 and 5xx are temporary; 401/403 mean the credentials are refused (the operator must
+    act: permanent, ``alert``); other 4xx are final for that message."""
+    message = f"twilio {exc.status} code {exc.code}"  # exc.msg may quote the visitor's number
+    if exc.status in (401, 403):
+        return SendError(message, temporary=False, alert=True)
+    return SendError(message, temporary=exc.status == 429 or exc.status >= 500)
