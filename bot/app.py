@@ -35,15 +35,18 @@ def create_app(service: Service) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        """200 when the database answers and a scheduler holds the lease; 503 otherwise.
-        The body says which, with the outbox backlog and the scheduler's last runs."""
+        """200 when the database answers, a scheduler holds the lease and no channel refused
+        this process's credentials; 503 otherwise. The body says which, with the outbox
+        backlog and the scheduler's last runs."""
         try:
             state = scheduler.health(service.db)
         except SQLAlchemyError as exc:
             logger.error("health check: database unavailable (%s)", type(exc).__name__)
             return jsonify(status="database unavailable"), 503
-        ok = state["scheduler"]["alive"]
-        body = {"status": "ok" if ok else "scheduler not running", **state}
+        alerts = dict(service.courier.alerts)  # channels whose credentials were refused
+        ok = state["scheduler"]["alive"] and not alerts
+        status = "ok" if ok else ("channel refused" if alerts else "scheduler not running")
+        body = {"status": status, "alerts": alerts, **state}
         return jsonify(channels=sorted(service.senders), **body), 200 if ok else 503
 
     return app

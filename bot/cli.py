@@ -9,7 +9,8 @@ import threading
 
 import click
 
-from bot.config import ConfigError, load_config
+from bot import logs
+from bot.config import ConfigError, PstConfig, load_config
 from bot.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -23,8 +24,23 @@ def _load(**overrides: object):
         sys.exit(2)
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _start(level: str) -> tuple[Settings, PstConfig]:
+    """Settings and config of a long-running command, with its logging set up."""
+    logs.setup(level)
+    settings, pst = _load()
+    logs.setup(level, settings.secrets)
+    return settings, pst
+
+
+def _service(settings: Settings, pst: PstConfig, **kwargs: object):
+    """The running service, or exit 2 naming why the database cannot be used."""
+    from bot.service import Service, StartupError
+
+    try:
+        return Service(settings, pst, **kwargs)
+    except StartupError as exc:
+        click.echo(f"start-up error: {exc}", err=True)
+        sys.exit(2)
 
 
 @click.group()
@@ -41,11 +57,9 @@ def serve(host: str, port: int, threads: int) -> None:
     import waitress
 
     from bot.app import create_app
-    from bot.service import Service
 
-    _logging("INFO")
-    settings, pst = _load()
-    service = Service(settings, pst)
+    settings, pst = _start("INFO")
+    service = _service(settings, pst)
     service.start_scheduler()
     logger.info(
         "PST Bot on http://%s:%s (channels: %s)",
@@ -62,11 +76,9 @@ def serve(host: str, port: int, threads: int) -> None:
 @main.command()
 def worker() -> None:
     """Run only the scheduler, beside web workers started with gunicorn (bot.wsgi:app)."""
-    from bot.service import Service
 
-    _logging("INFO")
-    settings, pst = _load()
-    service = Service(settings, pst)
+    settings, pst = _start("INFO")
+    service = _service(settings, pst)
     service.start_scheduler()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -83,11 +95,9 @@ def worker() -> None:
 def chat(user: str) -> None:
     """Talk to the bot in this terminal (no accounts needed). Ctrl-D ends."""
     from bot.channels.local import CHANNEL, LocalSession
-    from bot.service import Service
 
-    _logging("WARNING")
-    settings, pst = _load()
-    service = Service(settings, pst, terminal=sys.stdout)
+    settings, pst = _start("WARNING")
+    service = _service(settings, pst, terminal=sys.stdout)
     session = LocalSession(user)
     click.echo('PST Bot — ketik pesan, misalnya "halo" (Ctrl-D untuk keluar).')
     try:

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -197,6 +197,16 @@ class PstConfig(_Strict):
         return [*office.pengaduan.saluran, *extra]
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader without its implicit dates: "2026-13-45" stays a string, so the
+    schema reports it with its key and line instead of PyYAML raising mid-parse."""
+
+    yaml_implicit_resolvers: ClassVar = {
+        first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
 def load_config(path: str | Path) -> PstConfig:
     """Read and validate ``config.yaml`` at ``path``.
 
@@ -210,8 +220,8 @@ def load_config(path: str | Path) -> PstConfig:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     try:

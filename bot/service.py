@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any, TextIO
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from werkzeug.utils import secure_filename
 
 import handlers
@@ -37,6 +37,29 @@ RENDERERS = {
 }
 
 
+class StartupError(Exception):
+    """The service cannot start; the message names the setting and the reason in one line."""
+
+
+def _database(url: str) -> Database:
+    """The database at ``url``, migrated to the newest schema.
+
+    Raises:
+        StartupError: ``DATABASE_URL`` is malformed or the database cannot be reached.
+    """
+    try:
+        db = Database(url)
+    except (ArgumentError, ValueError) as exc:
+        raise StartupError(f"DATABASE_URL is not a database URL: {exc}") from exc
+    try:
+        migrate(db.engine)
+    except OperationalError as exc:
+        shown = db.engine.url.render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise StartupError(f"DATABASE_URL: cannot use {shown}: {reason}") from exc
+    return db
+
+
 class Service:
     """Everything one process needs. ``terminal`` turns on the local channel of ``pstbot chat``,
     writing replies to that stream."""
@@ -44,8 +67,7 @@ class Service:
     def __init__(self, settings: Settings, pst: PstConfig, terminal: TextIO | None = None) -> None:
         self.settings = settings
         self.pst = pst
-        self.db = Database(settings.database_url)
-        migrate(self.db.engine)
+        self.db = _database(settings.database_url)
         self.texts = Texts.load()
         self.spool_dir = settings.data_dir / "spool"
         self.downloads = Downloads(

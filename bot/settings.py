@@ -90,6 +90,17 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def secrets(self) -> tuple[str | None, ...]:
+        """The values that must never appear in a log."""
+        return (
+            self.telegram_bot_token,
+            self.telegram_webhook_secret,
+            self.twilio_auth_token,
+            self.secret_key,
+            self.smtp_password,
+        )
+
+    @property
     def telegram_enabled(self) -> bool:
         """True when the Telegram channel is configured."""
         return bool(self.telegram_bot_token)

@@ -2,10 +2,23 @@
 
 Each worker imports this after gunicorn forks (do not use ``--preload``), so each builds its own
 database pool and Telegram event loop. No scheduler starts here: run one ``pstbot worker``.
+Workers log like ``pstbot serve`` (:mod:`bot.logs`: no secrets, no personal data).
 """
 
+import logging
+import sys
+
+from bot import logs
 from bot.app import create_app
-from bot.service import Service
+from bot.config import ConfigError
+from bot.service import Service, StartupError
 from bot.settings import load_settings
 
-app = create_app(Service(*load_settings()))
+logs.setup("INFO")
+try:
+    _settings, _pst = load_settings()
+    logs.setup("INFO", _settings.secrets)
+    app = create_app(Service(_settings, _pst))
+except (ConfigError, StartupError) as exc:
+    logging.getLogger(__name__).critical("cannot start: %s", exc)
+    sys.exit(2)

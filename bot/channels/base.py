@@ -4,8 +4,64 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from flask import Request
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from bot.engine import Reply
 from bot.texts import Texts
+
+WEBHOOK_MAX_BYTES = 256 * 1024  # far above any Telegram update or Twilio form
+TEXT_MAX = 4096  # what the bot reads of one message (Telegram's own text limit)
+ID_MAX = 64  # chat, user and message ids (the database columns)
+NAME_MAX = 200
+
+
+class Malformed(ValueError):
+    """A webhook body the bot will never be able to process (answered 2xx, so that the
+    channel does not re-deliver it, and logged without its content)."""
+
+
+def webhook_body(request: Request) -> bytes:
+    """The raw body of a webhook request, at most ``WEBHOOK_MAX_BYTES``.
+
+    Raises:
+        Malformed: the body is larger (by its Content-Length or as it streams in).
+    """
+    if (request.content_length or 0) > WEBHOOK_MAX_BYTES:
+        raise Malformed(f"body of {request.content_length} bytes is too large")
+    request.max_content_length = WEBHOOK_MAX_BYTES
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge as exc:
+        raise Malformed("body is too large") from exc
+
+
+def checked_id(value: Any, what: str) -> str:
+    """``value`` as an id string (an int or 1–64 printable characters without spaces).
+
+    Raises:
+        Malformed: missing, of another type, empty or too long.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not 0 < len(value) <= ID_MAX or not value.isprintable():
+        raise Malformed(f"{what} missing or invalid")
+    if any(c.isspace() for c in value):
+        raise Malformed(f"{what} missing or invalid")
+    return value
+
+
+def clip(value: Any, limit: int) -> str | None:
+    """A text field cut to ``limit`` characters; None when absent.
+
+    Raises:
+        Malformed: present but not a string.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Malformed("a text field is not a string")
+    return value[:limit]
 
 
 class SendError(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import os
 import re
@@ -33,14 +34,22 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.channels.base import SendError, split_text
+from bot.channels.base import (
+    NAME_MAX,
+    TEXT_MAX,
+    Malformed,
+    SendError,
+    checked_id,
+    clip,
+    split_text,
+    webhook_body,
+)
 from bot.downloads import NotReady
 from bot.engine import Inbound, Reply
 from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
 CHANNEL = "telegram"
-TEXT_MAX = 4096
 CAPTION_MAX = 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SEND_TIMEOUT = 60.0  # seconds; below the outbox lease, so a row is never sent twice at once
@@ -51,48 +60,57 @@ def parse_update(data: Any) -> Inbound | None:
 
     Returns None for updates the bot does not serve (edits, membership changes, group talk that
     is not a command). In a group (the staff chat) a document on the message, or on the message
-    it answers, comes along as ``file_id``/``file_name``.
+    it answers, comes along as ``file_id``/``file_name``. Names are cut to 200 characters and
+    texts to 4096.
 
     Raises:
-        ValueError: ``data`` is not an Update (no integer ``update_id``, or malformed fields).
+        Malformed: ``data`` is not an Update the bot can read (no integer ``update_id``, a
+            missing sender or chat, ids too long, a text that is not a string, a bad date …).
     """
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-        raise ValueError("not a Telegram Update: update_id missing")
+        raise Malformed("not a Telegram Update: update_id missing")
     try:
-        update = Update.de_json(data, None)
-    except (TypeError, KeyError, ValueError, AttributeError) as exc:
-        raise ValueError(f"malformed Update: {exc}") from exc
-    common = {"channel": CHANNEL, "message_id": str(update.update_id), "raw": data}
+        return _inbound(Update.de_json(data, None), data)
+    except Malformed:
+        raise
+    except Exception as exc:  # PTB's de_json trusts its input: any type can break it
+        raise Malformed(f"malformed Update: {type(exc).__name__}") from exc
+
+
+def _inbound(update: Update, data: dict[str, Any]) -> Inbound | None:
+    common = {"channel": CHANNEL, "message_id": checked_id(update.update_id, "update_id")}
     if (query := update.callback_query) is not None:
         chat = query.message.chat if query.message else None
         return Inbound(
-            user_id=str(query.from_user.id),
-            chat_id=str(chat.id if chat else query.from_user.id),
+            user_id=checked_id(query.from_user.id, "from.id"),
+            chat_id=checked_id(chat.id if chat else query.from_user.id, "chat.id"),
             group=chat is not None and chat.type != "private",
-            payload=query.data,
-            callback_id=query.id,
-            display_name=query.from_user.full_name,
+            payload=clip(query.data, TEXT_MAX),
+            callback_id=checked_id(query.id, "callback_query.id"),
+            display_name=clip(query.from_user.full_name, NAME_MAX),
+            raw=data,
             **common,
         )
     message = update.message
     if message is None or message.from_user is None:
         return None
     group = message.chat.type != "private"
-    text = message.text or message.caption or ""
+    text = clip(message.text, TEXT_MAX) or clip(message.caption, TEXT_MAX) or ""
     topic = message.message_thread_id if message.is_topic_message else None
     if group and not text.startswith("/") and topic is None:
         return None  # staff talking among themselves outside a hand-over topic
     file_id, file_name = _file_of(message)
     return Inbound(
-        user_id=str(message.from_user.id),
-        chat_id=str(message.chat.id),
+        user_id=checked_id(message.from_user.id, "from.id"),
+        chat_id=checked_id(message.chat.id, "chat.id"),
         text=re.sub(r"^(/\w+)@\w+", r"\1", text) if group else text,
-        display_name=message.from_user.full_name,
+        display_name=clip(message.from_user.full_name, NAME_MAX),
         received_at=message.date,
         group=group,
-        thread_id=topic,
-        file_id=file_id,
-        file_name=file_name,
+        thread_id=topic if isinstance(topic, int) else None,
+        file_id=clip(file_id, 256),
+        file_name=clip(file_name, NAME_MAX),
+        raw=data,
         **common,
     )
 
@@ -136,7 +154,9 @@ def render(chat_id: str, _reply_from: str | None, _lang: str, reply: Reply, _tex
 
 
 def blueprint(receive: Callable[[Inbound], None], secret: str) -> Blueprint:
-    """The webhook: 403 on a wrong secret, 400 on a malformed update, else 200 (also repeats)."""
+    """The webhook: 403 on a wrong secret, else 200 — also for repeats and for updates that
+    can never be read (too large, malformed: logged); 5xx only when ``receive`` could not even
+    keep the update (then Telegram re-delivers it)."""
     bp = Blueprint("telegram", __name__)
 
     @bp.post("/webhook/telegram")
@@ -148,10 +168,11 @@ def blueprint(receive: Callable[[Inbound], None], secret: str) -> Blueprint:
             )
             return jsonify(error="forbidden"), 403
         try:
-            inbound = parse_update(request.get_json(silent=True))
-        except ValueError as exc:
-            logger.warning("telegram webhook refused: %s", exc)
-            return jsonify(error="malformed update"), 400
+            inbound = parse_update(_json(webhook_body(request)))
+        except Malformed as exc:
+            # 200: Telegram would re-deliver anything else, and this will never be readable.
+            logger.warning("telegram update ignored: %s", exc)
+            return jsonify(ok=True, ignored=str(exc))
         if inbound is not None:
             receive(inbound)
         return jsonify(ok=True)
@@ -175,6 +196,13 @@ def _send_error(exc: Exception) -> SendError:
     if isinstance(exc, TelegramError):  # NetworkError, TimedOut, Conflict, server errors
         return SendError(name, temporary=True)
     raise exc
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
+        raise Malformed(f"not JSON: {type(exc).__name__}") from exc
 
 
 class TelegramSender:

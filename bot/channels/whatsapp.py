@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +23,17 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.channels.base import SendError, numbered, split_text
+from bot.channels.base import (
+    NAME_MAX,
+    TEXT_MAX,
+    Malformed,
+    SendError,
+    checked_id,
+    clip,
+    numbered,
+    split_text,
+    webhook_body,
+)
 from bot.config import PstConfig
 from bot.downloads import NotReady
 from bot.engine import Inbound, Reply
@@ -32,39 +43,51 @@ logger = logging.getLogger(__name__)
 CHANNEL = "whatsapp"
 BODY_MAX = 1600
 PREFIX = "whatsapp:"
+E164_DIGITS = 15  # ITU-T E.164: at most 15 digits
+WHATSAPP_ADDRESS = re.compile(r"whatsapp:\+[1-9][0-9]{6,14}")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
 def parse_form(form: Any, pst: PstConfig) -> Inbound:
     """Turn Twilio's webhook parameters into an :class:`Inbound`.
 
-    A message to an office's own WhatsApp number (``To``) is served by that office.
+    A message to an office's own WhatsApp number (``To``) is served by that office. The body is
+    cut to 4096 characters and the profile name to 200.
 
     Raises:
-        ValueError: ``From``, ``To`` or ``MessageSid`` is missing or not a WhatsApp address.
+        Malformed: ``From``/``To`` missing or not a WhatsApp number (``whatsapp:+`` and up to
+            15 digits, E.164), ``MessageSid`` not a Twilio SID (letters and digits).
     """
-    sender, to, sid = form.get("From", ""), form.get("To", ""), form.get("MessageSid", "")
-    if not (sender.startswith(PREFIX) and to.startswith(PREFIX) and sid):
-        raise ValueError("From, To (whatsapp:+…) and MessageSid are required")
+    sender, to = _address(form.get("From", ""), "From"), _address(form.get("To", ""), "To")
+    sid = checked_id(form.get("MessageSid", ""), "MessageSid")
+    if not sid.isalnum():
+        raise Malformed("MessageSid is not a Twilio SID")  # it also names stored files
     phone = sender.removeprefix(PREFIX)
     office = pst.office_by_whatsapp(to.removeprefix(PREFIX))
     media = form.get("MediaUrl0") if form.get("NumMedia", "0") != "0" else None
     kind = form.get("MediaContentType0", "")
+    wa_id = form.get("WaId", "")
     return Inbound(
         channel=CHANNEL,
         user_id=phone,
         chat_id=sender,
         message_id=sid,
-        text=form.get("Body", ""),
-        payload=form.get("ButtonPayload") or None,
-        display_name=form.get("ProfileName") or None,
-        phone=f"+{form['WaId']}" if form.get("WaId", "").isdigit() else phone,
+        text=clip(form.get("Body", ""), TEXT_MAX),
+        payload=clip(form.get("ButtonPayload"), 256) or None,
+        display_name=clip(form.get("ProfileName"), NAME_MAX) or None,
+        phone=f"+{wa_id}" if wa_id.isdigit() and len(wa_id) <= E164_DIGITS else phone,
         office_code=office.code if office else None,
-        media_url=media,
+        media_url=clip(media, 2048),
         file_name=f"media-{sid}{mimetypes.guess_extension(kind) or ''}" if media else None,
         reply_from=to,
         raw=form.to_dict(),
     )
+
+
+def _address(value: str, what: str) -> str:
+    if not WHATSAPP_ADDRESS.fullmatch(value):
+        raise Malformed(f"{what} is not a WhatsApp address (whatsapp:+…)")
+    return value
 
 
 def render(chat_id: str, reply_from: str | None, lang: str, reply: Reply, texts: Texts):
@@ -99,23 +122,30 @@ def render(chat_id: str, reply_from: str | None, lang: str, reply: Reply, texts:
 def blueprint(
     receive: Callable[[Inbound], None], pst: PstConfig, auth_token: str, public_base_url: str | None
 ) -> Blueprint:
-    """The webhook: 403 on a bad signature, 400 on malformed parameters, else empty TwiML."""
+    """The webhook: 403 on a bad signature, else empty TwiML (200) — also for parameters that
+    can never be read (logged); 5xx only when ``receive`` could not even keep the message."""
     bp = Blueprint("whatsapp", __name__)
     validator = RequestValidator(auth_token)
 
     @bp.post("/webhook/whatsapp")
     def webhook():
+        try:
+            webhook_body(request)
+        except Malformed as exc:
+            logger.warning("whatsapp webhook ignored: %s", exc)
+            return Response(EMPTY_TWIML, mimetype="text/xml")
         url = request.url
         if public_base_url:
             url = public_base_url + request.full_path.rstrip("?")
         if not validator.validate(url, request.form, request.headers.get("X-Twilio-Signature", "")):
-            logger.warning("whatsapp webhook refused: bad signature for %s", url)
+            logger.warning("whatsapp webhook refused: bad signature for %s", request.path)
             return Response("invalid signature", status=403)
         try:
             inbound = parse_form(request.form, pst)
-        except ValueError as exc:
-            logger.warning("whatsapp webhook refused: %s", exc)
-            return Response(str(exc), status=400)
+        except Malformed as exc:
+            # Signed by Twilio yet unreadable: acknowledged (never readable), logged.
+            logger.warning("whatsapp webhook ignored: %s", exc)
+            return Response(EMPTY_TWIML, mimetype="text/xml")
         receive(inbound)
         return Response(EMPTY_TWIML, mimetype="text/xml")
 

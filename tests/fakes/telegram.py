@@ -377,6 +377,7 @@ class FakeTelegram(FakeServer):
         self._calls: list[TelegramCall] = []
         self._sent: list[tuple[int | str, dict[str, Any]]] = []
         self._failures: dict[str, deque[TelegramApiError]] = defaultdict(deque)
+        self._stalled: dict[str, float] = {}
         self._last_message_id: dict[int | str, int] = defaultdict(int)
         self._stored: dict[tuple[int | str, int], dict[str, Any]] = {}
         self._files: dict[str, dict[str, Any]] = {}  # file_id -> Document
@@ -422,22 +423,24 @@ class FakeTelegram(FakeServer):
         retry_after: int | None = None,
         description: str | None = None,
         count: int = 1,
+        parameters: dict[str, Any] | None = None,
     ) -> None:
         """Make the next ``count`` calls of ``method`` fail with ``status`` in the real shape.
 
         429 answers ``"Too Many Requests: retry after N"`` with ``parameters.retry_after = N``
         (default 5); other statuses answer ``description`` or a default (e.g. 403 "Forbidden: bot
-        was blocked by the user", 500 "Internal Server Error").
+        was blocked by the user", 500 "Internal Server Error"). ``parameters`` is the
+        ResponseParameters object (e.g. ``{"migrate_to_chat_id": -100…}`` with 400 "Bad
+        Request: group chat was upgraded to a supergroup chat").
         """
         if not 400 <= status <= 599 or count < 1:
             raise ValueError("status must be 4xx/5xx and count >= 1")
-        parameters: dict[str, Any] | None = None
         if status == 429:
             retry_after = 5 if retry_after is None else retry_after
             description = description or f"Too Many Requests: retry after {retry_after}"
         description = description or _DEFAULT_DESCRIPTIONS.get(status) or HTTPStatus(status).phrase
         if retry_after is not None:
-            parameters = {"retry_after": retry_after}
+            parameters = {**(parameters or {}), "retry_after": retry_after}
         name = self._canonical.get(method.lower(), method)
         with self._lock:
             for _ in range(count):
@@ -491,11 +494,21 @@ class FakeTelegram(FakeServer):
 
     # ----------------------------------------------------------------- HTTP plumbing
 
+    def stall(self, chat_id: int | str, seconds: float) -> None:
+        """Answer calls for ``chat_id`` only after ``seconds`` (a hanging connection); other
+        chats are answered as usual meanwhile."""
+        with self._lock:
+            self._stalled[str(chat_id)] = seconds
+
     def _dispatch(self, path: str) -> Response:
         match = re.fullmatch(r"bot([^/]*)/([^/]+)", path)
         token, method = match.groups() if match else ("", path)
         method = self._canonical.get(method.lower(), method)
         params, read_error = self._read_params()
+        with self._lock:
+            stall = self._stalled.get(str(params.get("chat_id")))
+        if stall:
+            time.sleep(stall)
         with self._lock:
             try:
                 if match is None:
