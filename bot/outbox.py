@@ -160,11 +160,15 @@ def _follow(session: Session, channel: str, old: str, new: str) -> None:
     """A chat moved (a Telegram group became a supergroup): its pending rows and the visitor
     or staff chat that used the old id go to the new one."""
     logger.warning("%s chat moved to a new id; its pending messages follow", channel)
-    session.execute(
-        update(Outbox)
-        .where(Outbox.channel == channel, Outbox.chat_id == old, Outbox.status == "pending")
-        .values(chat_id=new, next_attempt_at=utcnow())
+    rows = session.scalars(
+        select(Outbox).where(
+            Outbox.channel == channel, Outbox.chat_id == old, Outbox.status == "pending"
+        )
     )
+    for row in rows:
+        row.chat_id, row.next_attempt_at = new, utcnow()
+        if "chat_id" in row.payload:
+            row.payload = {**row.payload, "chat_id": int(new) if new.lstrip("-").isdigit() else new}
     session.execute(
         update(Visitor)
         .where(Visitor.channel == channel, Visitor.chat_id == old)

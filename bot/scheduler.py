@@ -150,8 +150,11 @@ class Scheduler:
         """Stop the jobs (waiting for those running) and give the lease up."""
         self._aps.shutdown(wait=True)
         if self.leader:
-            self.lease.release()
             self.leader = False
+            try:
+                self.lease.release()
+            except Exception:  # the lease then simply runs out
+                logger.exception("scheduler lease could not be released")
 
 
 def health(db: Database) -> dict[str, Any]:
