@@ -12,11 +12,14 @@ from bot.channels import telegram, whatsapp
 from bot.service import Service
 
 logger = logging.getLogger(__name__)
+MAX_REQUEST_BYTES = 32 * 2**20
 
 
 def create_app(service: Service) -> Flask:
     """Build the web app of ``service``; a channel's webhook exists only when it is configured."""
     app = Flask(__name__)
+    # Webhooks read at most 256 KiB (bot/channels/base.py); nothing else takes more than a file.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.extensions["pstbot"] = service
     settings = service.settings
     if settings.telegram_enabled:

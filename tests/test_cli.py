@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PSTBOT = str(Path(sys.executable).parent / "pstbot")
@@ -56,7 +57,9 @@ def _check_healthz(proc: subprocess.Popen, port: int) -> None:
                 assert time.monotonic() < deadline, "pstbot serve did not come up in 30 s"
                 time.sleep(0.2)
         assert response.status_code == 200
-        assert response.json() == {"status": "ok", "channels": []}
+        health = response.json()
+        assert health["status"] == "ok" and health["channels"] == []
+        assert health["scheduler"]["alive"] is True and health["outbox"]["pending"] == 0
         # Channels without credentials have no webhook: nothing to call, nothing to leak.
         assert httpx.post(f"http://127.0.0.1:{port}/webhook/telegram", json={}).status_code == 404
     finally:
@@ -80,6 +83,38 @@ def test_serve_refuses_a_bad_config_naming_the_key(tmp_path):
     )
     assert result.returncode == 2
     assert "offices.0.zona_waktu" in result.stderr and "config.yaml:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"DATABASE_URL": "nonsense:::"}, "DATABASE_URL is not a database URL"),
+        (
+            {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/pst"},
+            "DATABASE_URL: cannot use postgresql+psycopg://nobody@127.0.0.1:1/pst",
+        ),
+        ({"holiday": "2026-13-45"}, "offices.0.libur_tambahan.0: Input should be a valid date"),
+    ],
+)
+def test_start_up_problems_are_named_in_one_line(tmp_path, change, expected):
+    env = {**_env(tmp_path), **{k: v for k, v in change.items() if k != "holiday"}}
+    if "holiday" in change:
+        bad = tmp_path / "config.yaml"
+        text = (ROOT / "config.yaml").read_text()
+        extra = f"staff_chat_id: null\n    libur_tambahan: [{change['holiday']}]"
+        bad.write_text(text.replace("staff_chat_id: null", extra, 1))
+        env["PSTBOT_CONFIG"] = str(bad)
+    result = subprocess.run(
+        [PSTBOT, "serve", "--port", str(_free_port())],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_chat_walks_a_visitor_through_office_info_and_guest_book(tmp_path):
