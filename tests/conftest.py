@@ -27,6 +27,8 @@ from tests.harness import (
     SHARED_NUMBER,
     TWILIO_SID,
     RunningBot,
+    TelegramVisitor,
+    WhatsAppVisitor,
     free_port,
 )
 
@@ -165,3 +167,15 @@ def pstbot(
     ).start()
     yield bot
     bot.stop()
+
+
+@pytest.fixture
+def wa(pstbot: RunningBot, twilio_api: FakeTwilio) -> WhatsAppVisitor:
+    """A WhatsApp visitor, Rina, writing to BPS Kendal's own number."""
+    return WhatsAppVisitor(pstbot, twilio_api, "+6281234567890", "+6289633243324", "Rina")
+
+
+@pytest.fixture
+def tg(pstbot: RunningBot, telegram_api: FakeTelegram) -> TelegramVisitor:
+    """A Telegram visitor, Dewi, in a private chat with the bot."""
+    return TelegramVisitor(pstbot, telegram_api, 5512345, "Dewi")

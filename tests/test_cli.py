@@ -67,12 +67,8 @@ def _check_healthz(proc: subprocess.Popen, port: int) -> None:
         proc.wait(timeout=20)
 
 
-def test_serve_refuses_a_bad_config_naming_the_key(tmp_path):
-    bad = tmp_path / "config.yaml"
-    bad.write_text(
-        (ROOT / "config.yaml").read_text().replace("zona_waktu: Asia/Jakarta", "zona_waktu: WIB", 1)
-    )
-    env = {**_env(tmp_path), "PSTBOT_CONFIG": str(bad)}
+def _serve_refused(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run ``pstbot serve`` expecting it to stop at start-up with exit status 2."""
     result = subprocess.run(
         [PSTBOT, "serve", "--port", str(_free_port())],
         env=env,
@@ -82,6 +78,16 @@ def test_serve_refuses_a_bad_config_naming_the_key(tmp_path):
         timeout=60,
     )
     assert result.returncode == 2
+    return result
+
+
+def test_serve_refuses_a_bad_config_naming_the_key(tmp_path):
+    bad = tmp_path / "config.yaml"
+    bad.write_text(
+        (ROOT / "config.yaml").read_text().replace("zona_waktu: Asia/Jakarta", "zona_waktu: WIB", 1)
+    )
+    env = {**_env(tmp_path), "PSTBOT_CONFIG": str(bad)}
+    result = _serve_refused(env)
     assert "offices.0.zona_waktu" in result.stderr and "config.yaml:" in result.stderr
 
 
@@ -104,15 +110,7 @@ def test_start_up_problems_are_named_in_one_line(tmp_path, change, expected):
         extra = f"staff_chat_id: null\n    libur_tambahan: [{change['holiday']}]"
         bad.write_text(text.replace("staff_chat_id: null", extra, 1))
         env["PSTBOT_CONFIG"] = str(bad)
-    result = subprocess.run(
-        [PSTBOT, "serve", "--port", str(_free_port())],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 2
+    result = _serve_refused(env)
     assert expected in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 

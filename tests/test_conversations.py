@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from storage.models import InboundMessage, Visitor
-from tests.harness import SHARED_NUMBER, TelegramVisitor, WhatsAppVisitor
+from tests.harness import SHARED_NUMBER, WhatsAppVisitor
 
 KENDAL_WA = "+6289633243324"
 MAJENE_WA = "+6282210007601"
-
-
-@pytest.fixture
-def wa(pstbot, twilio_api):
-    """A WhatsApp visitor writing to BPS Kendal's own number."""
-    return WhatsAppVisitor(pstbot, twilio_api, "+6281234567890", KENDAL_WA, "Rina")
-
-
-@pytest.fixture
-def tg(pstbot, telegram_api):
-    return TelegramVisitor(pstbot, telegram_api, 5512345, "Dewi")
 
 
 def _profile(pstbot, channel: str, user_id: str) -> Visitor:

@@ -15,7 +15,6 @@ import threading
 import time
 
 import httpx
-import pytest
 from apscheduler.jobstores.memory import MemoryJobStore
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,16 +29,6 @@ from tests.harness import BOT_TOKEN, TelegramVisitor, WhatsAppVisitor
 KENDAL_WA = "+6289633243324"
 BASEL_WA = "+6281271067114"  # BPS Bangka Selatan's own number
 BASEL_STAFF = "-1001001905"  # its staff group in the test config
-
-
-@pytest.fixture
-def wa(pstbot, twilio_api):
-    return WhatsAppVisitor(pstbot, twilio_api, "+6281234567890", KENDAL_WA, "Rina")
-
-
-@pytest.fixture
-def tg(pstbot, telegram_api):
-    return TelegramVisitor(pstbot, telegram_api, 5512345, "Dewi")
 
 
 def _count(pstbot, model, *where) -> int:
