@@ -27,7 +27,7 @@ from babel.dates import format_date
 from bot.config import Office, Service
 from bot.engine import Option, State, Turn
 from bot.workdays import closing_time, due_date
-from handlers import registration, staff
+from handlers import registration, staff, status
 from handlers.registration import TUJUAN
 from storage.tickets import new_ticket
 
@@ -107,6 +107,8 @@ def understood(need: str) -> dict[str, str]:
 
 
 def _next(turn: Turn) -> str:
+    if "email" not in turn.channels:  # no email sender here: the chat is the only way to tell
+        _dr(turn).setdefault("notify", "chat")
     missing = [d for d in DETAILS if d not in _dr(turn)]
     return f"data_request.{missing[0]}" if missing else "data_request.confirm"
 
@@ -213,7 +215,7 @@ def prompt_submit(turn: Turn) -> None:
 def handle_submitted(turn: Turn) -> str:
     if turn.choice == "status":
         return "status.list"
-    return "menu.main"
+    return status.to_menu(turn)
 
 
 def _days(office: Office) -> int:

@@ -77,7 +77,8 @@ def route(turn: Turn) -> str | None:
         turn.say(turn.t("welcome"))
         target = target or "menu.main"
     needs_office = turn.office is None and target != "language.choose"
-    if needs_office and (target or turn.convo.state != "office.choose"):
+    # The language question may come before the office one; its answer must be read first.
+    if needs_office and (target or turn.convo.state not in ("office.choose", "language.choose")):
         return "office.choose"
     return target
 

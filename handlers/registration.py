@@ -17,6 +17,7 @@ phonenumbers) and kept in the conversation until the visitor saves the whole pro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import phonenumbers
@@ -25,6 +26,8 @@ from email_validator import EmailNotValidError, validate_email
 from bot.engine import Option, State, Turn
 from storage.models import utcnow
 
+# "pakai nomor ini aja", "sama dengan wa ini", "use this number": the WhatsApp number offered.
+THIS_NUMBER = re.compile(r"\b(?:ini|itu|wa|whatsapp|sama|pakai|pake|this|same|use)\b", re.I)
 FIELDS = ("nama", "email", "telepon", "instansi", "pekerjaan", "tujuan")
 PEKERJAAN = ("pelajar", "peneliti", "asn", "bumn", "swasta", "wiraswasta", "lainnya")
 TUJUAN = ("tugas", "penelitian", "perencanaan", "bisnis", "lainnya")
@@ -105,8 +108,9 @@ def check_email(text: str, _turn: Turn) -> str | None:
 
 
 def check_telepon(text: str, turn: Turn) -> str | None:
-    """A valid phone number (Indonesian when no country code), as E.164."""
-    if turn.choice == "wa":
+    """A valid phone number (Indonesian when no country code), as E.164; the visitor's
+    WhatsApp number when that option is picked or asked for in words ("pakai nomor ini aja")."""
+    if turn.choice == "wa" or _means_this_number(text, turn):
         return turn.visitor.wa_phone
     try:
         number = phonenumbers.parse(text, "ID")
@@ -115,6 +119,12 @@ def check_telepon(text: str, turn: Turn) -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _means_this_number(text: str, turn: Turn) -> bool:
+    """Words without digits that point at the number the visitor writes from (WhatsApp)."""
+    has_digits = any(ch.isdigit() for ch in text)
+    return bool(turn.visitor.wa_phone) and not has_digits and bool(THIS_NUMBER.search(text))
 
 
 def check_instansi(text: str, _turn: Turn) -> str | None:

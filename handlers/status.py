@@ -1,8 +1,8 @@
 """*Status*: every ticket of the visitor with its status and due date ("status", "cek PD-…").
 
-| state       | shows                                 | goes to   |
-|-------------|---------------------------------------|-----------|
-| status.list | the visitor's tickets, newest first   | menu.main |
+| state       | shows                                 | goes to                         |
+|-------------|---------------------------------------|---------------------------------|
+| status.list | the visitor's tickets, newest first   | menu.main, or the service typed |
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from babel.dates import format_date
 from sqlalchemy import select
 
 from bot.engine import Option, State, Turn
+from handlers import menu
 from storage.models import Ticket
 
 SHOWN = 10
@@ -52,7 +53,16 @@ def ticket_line(turn: Turn, ticket: Ticket) -> str:
 
 
 def handle(turn: Turn) -> str:
-    return "menu.main"
+    return to_menu(turn)
+
+
+def to_menu(turn: Turn) -> str:
+    """Leave a list or a finished ticket for the menu; words typed there ("konsultasi") are
+    read as a choice of the main menu instead of being dropped."""
+    if turn.choice == "menu" or not turn.text:
+        return "menu.main"
+    turn.slots["_options"] = [[key, turn.t(f"menu_{key}")] for key in menu.ENTRIES]
+    return menu.handle_main(turn)
 
 
 STATES = {"status.list": State(prompt, handle)}

@@ -1,0 +1,228 @@
+"""Defects a visitor met in held-out journeys (issue 13), each reproduced over the webhooks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import STAFF_CHATS, STAFF_USER
+from tests.harness import SHARED_NUMBER, StaffMember, TelegramVisitor, WhatsAppVisitor
+
+KETAPANG_NEED = "jumlah penduduk per kecamatan ketapang 2024 excel"
+XLSX = b"PK\x03\x04 tabel (xlsx)"
+
+
+@pytest.fixture
+def tg(pstbot, telegram_api):
+    return TelegramVisitor(pstbot, telegram_api, 5513001, "Sari")
+
+
+def _wa(pstbot, twilio_api, phone: str = "+6281355500001") -> WhatsAppVisitor:
+    return WhatsAppVisitor(pstbot, twilio_api, phone, SHARED_NUMBER, "Yusuf")
+
+
+def _at_ketapang(visitor) -> None:
+    visitor.says("halo")
+    visitor.taps("BPS Kabupaten Ketapang")
+    visitor.reads()
+
+
+# --------------------------------------------------------------------------- 3. language first
+
+
+def test_language_chosen_before_the_office_is_kept(tg, pstbot, twilio_api):
+    tg.says("language")
+    assert "Choose a language" in tg.reads()
+    tg.taps("English")
+    asked = tg.reads()
+    assert "Language changed to English" in asked
+    assert "Which BPS office would you like to be served by?" in asked
+    assert "kantor BPS mana" not in asked
+    tg.taps("BPS Kabupaten Kendal")
+    assert "Main menu — BPS Kabupaten Kendal" in tg.reads()
+    tg.save_transcript("defect-03-language-first-telegram")
+    wa = _wa(pstbot, twilio_api)
+    wa.says("language")
+    wa.taps("English")
+    asked = wa.reads()
+    assert "Which BPS office" in asked and "kantor BPS mana" not in asked
+    wa.taps("BPS Kabupaten Majene")
+    assert "Main menu — BPS Kabupaten Majene" in wa.reads()
+    wa.save_transcript("defect-03-language-first-whatsapp")
+
+
+# --------------------------------------------------------------------------- 4. "this number"
+
+
+@pytest.mark.parametrize("answer", ["pakai nomor ini aja", "nomor ini saja", "sama dengan wa ini"])
+def test_use_this_number_in_words_at_the_phone_question(pstbot, twilio_api, answer):
+    wa = _wa(pstbot, twilio_api)
+    _at_ketapang(wa)
+    wa.taps("Buku tamu")
+    wa.taps("Setuju")
+    wa.says("Yusuf Maulana")
+    wa.says("yusuf@example.com")
+    assert "1. Pakai nomor WhatsApp ini (+62 813-5550-0001)" in wa.reads()
+    wa.says(answer)
+    reply = wa.reads()
+    assert "tidak valid" not in reply
+    assert "nama instansi" in reply
+    wa.says("Pribadi")
+    wa.taps("Wiraswasta")
+    wa.taps("Bisnis")
+    assert "Telepon: +62 813-5550-0001" in wa.reads()
+    wa.save_transcript("defect-04-use-this-number")
+
+
+def _guest_book(visitor, phone: str = "081255007788") -> None:
+    visitor.taps("Buku tamu")
+    visitor.fills_guest_book(
+        "Sari Wulandari",
+        "sari@example.com",
+        phone,
+        "Universitas Tanjungpura",
+        "Peneliti/dosen",
+        "Penelitian",
+    )
+    visitor.reads()
+
+
+def _past_purpose(visitor, need: str = KETAPANG_NEED) -> str:
+    """A data request at Ketapang up to its purpose; returns what the visitor reads next."""
+    visitor.taps("Permintaan data")
+    visitor.says(need)
+    visitor.taps("Lanjutkan permintaan data")
+    visitor.taps("Penelitian")
+    return visitor.reads()
+
+
+def _sent(visitor) -> str:
+    visitor.taps("Kirim permintaan")
+    return re.search(r"PD-6106-\d{8}-\d{4}", visitor.reads())[0]
+
+
+def _data_request(visitor, need: str = KETAPANG_NEED) -> str:
+    """A data request at Ketapang by a visitor with a guest book; returns the PD number."""
+    _past_purpose(visitor, need)
+    return _sent(visitor)
+
+
+def _ready(pstbot, telegram_api, number: str) -> StaffMember:
+    """Staff mark ``number`` ready with a file."""
+    staff = StaffMember(pstbot, telegram_api, STAFF_CHATS["6106"], STAFF_USER, "Petugas")
+    staff.says(f"/siap {number}", document=telegram_api.add_file(XLSX, "data.xlsx"))
+    staff.reads()
+    return staff
+
+
+# --------------------------------------------------------------------------- 1. email, no SMTP
+
+
+def test_without_smtp_email_is_not_offered_and_no_email_row_is_written(tg, pstbot, telegram_api):
+    from sqlalchemy import func, select
+
+    from storage.models import Outbox
+
+    _at_ketapang(tg)
+    _guest_book(tg)
+    summary = _past_purpose(tg)
+    assert "Lewat email" not in summary and "Chat dan email" not in summary
+    assert "Pemberitahuan: Lewat chat ini" in summary
+    _ready(pstbot, telegram_api, _sent(tg))
+    assert "Data Anda sudah siap" in tg.reads()
+    with pstbot.service.db.transaction() as session:
+        rows = session.scalar(select(func.count()).where(Outbox.channel == "email"))
+    assert rows == 0
+
+
+def test_an_old_email_only_ticket_without_smtp_is_told_on_chat(pstbot, twilio_api, telegram_api):
+    from sqlalchemy import func, select
+
+    from storage.models import Outbox, Ticket
+
+    wa = _wa(pstbot, twilio_api, "+6281355500011")
+    _at_ketapang(wa)
+    _guest_book(wa, "1")
+    number = _data_request(wa)
+    with pstbot.service.db.transaction() as session:  # chosen while SMTP was still configured
+        ticket = session.scalars(select(Ticket).where(Ticket.number == number)).one()
+        ticket.details = {**ticket.details, "notify": "email"}
+    _ready(pstbot, telegram_api, number)
+    assert "Data Anda sudah siap" in wa.reads()
+    with pstbot.service.db.transaction() as session:
+        assert not session.scalar(select(func.count()).where(Outbox.channel == "email"))
+
+
+# --------------------------------------------------------------------------- 2. file not fetched
+
+
+def test_staff_file_that_cannot_be_fetched_is_answered_not_500(tg, pstbot, telegram_api):
+    from sqlalchemy import select
+
+    from storage.models import Ticket
+
+    _at_ketapang(tg)
+    _guest_book(tg)
+    number = _data_request(tg)
+    staff = StaffMember(pstbot, telegram_api, STAFF_CHATS["6106"], STAFF_USER, "Petugas")
+    staff.reads()
+    lost = {
+        "file_id": "BQACAgUAAxkBAAIBhilang0000",
+        "file_unique_id": "AgADhilang",
+        "file_name": "data.xlsx",
+        "mime_type": "application/vnd.ms-excel",
+        "file_size": 2048,
+    }
+    staff.says(f"/siap {number}", document=lost)  # says() asserts the webhook answered 200
+    answer = staff.reads()
+    assert "tidak dapat diambil" in answer and f"/siap {number}" in answer
+    with pstbot.service.db.transaction() as session:
+        assert session.scalars(select(Ticket).where(Ticket.number == number)).one().status == "baru"
+    staff.says(f"/siap {number}", document=telegram_api.add_file(XLSX, "data.xlsx"))
+    assert f"Tiket {number} siap" in staff.reads()
+
+
+# --------------------------------------------------------------------------- 9. words after a list
+
+
+def test_words_typed_under_the_status_list_or_a_ticket_are_routed(tg, pstbot, twilio_api):
+    _at_ketapang(tg)
+    tg.says("status")
+    assert "belum punya tiket" in tg.reads()
+    tg.says("konsultasi")
+    assert "Konsultasi statistik. Tulis pertanyaan Anda" in tg.reads()
+    wa = _wa(pstbot, twilio_api, "+6281355500009")
+    _at_ketapang(wa)
+    _guest_book(wa, "1")
+    _data_request(wa)
+    wa.says("perpustakaan")
+    assert "Ketik judul atau kata kunci publikasi" in wa.reads()
+    wa.says("cek")
+    assert "Tiket Anda" in wa.reads()
+    wa.says("pengaduan")
+    assert "Tentang apa pengaduan Anda?" in wa.reads()
+
+
+# --------------------------------------------------------------------------- 15. email subject
+
+
+def test_data_ready_email_has_a_short_subject_with_the_ticket_number(
+    pstbot, telegram_api, twilio_api, smtp
+):
+    recorder, port = smtp()
+    pstbot.env.update(
+        SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_FROM="pst6106@bps.go.id", SMTP_STARTTLS=False
+    )
+    pstbot.restart()
+    tg = TelegramVisitor(pstbot, telegram_api, 5513015, "Eko")
+    _at_ketapang(tg)
+    _guest_book(tg)
+    _past_purpose(tg)
+    tg.taps("Chat dan email")
+    number = _sent(tg)
+    _ready(pstbot, telegram_api, number)
+    pstbot.wait_delivered("email", "sari@example.com")
+    [mail] = recorder.messages()
+    assert mail["Subject"] == f"PST BPS: data siap, tiket {number}"
+    assert "Data Anda sudah siap" in mail.get_body(("plain",)).get_content()
