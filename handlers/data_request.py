@@ -12,8 +12,9 @@ per kecamatan ketapang 2024 excel") are taken from them and not asked again.
 | data_request.catalogue | one of these publications, or go on  | library.detail, next detail    |
 | data_request.<detail>  | subject, level, period, format,      | the next missing detail, then  |
 |                        | purpose, notify                      | .confirm                       |
-| data_request.confirm   | send / start again                   | .submit (guest book first when |
-|                        |                                      | missing), .need                |
+| data_request.confirm   | send / change a part / start again   | .submit (guest book first when |
+|                        |                                      | missing), .pick, .need         |
+| data_request.pick      | which part to change                 | that detail, then .confirm     |
 | data_request.submit    | (makes the PD ticket) next?          | status.list, menu.main         |
 """
 
@@ -27,6 +28,7 @@ from babel.dates import format_date
 from bot.config import Office, Service
 from bot.engine import Option, State, Turn
 from bot.workdays import closing_time, due_date
+from catalogue.names import short_labels
 from handlers import registration, staff, status
 from handlers.registration import TUJUAN
 from storage.tickets import new_ticket
@@ -55,6 +57,7 @@ FORMATS = {
 }
 NOTIFY = ("chat", "email", "keduanya")
 DETAILS = ("subject", "level", "period", "format", "purpose", "notify")
+PER = re.compile(r"\b(?:per|tiap|setiap|menurut|by|each|tingkat|level)\s*$")
 YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 
 
@@ -95,15 +98,33 @@ def understood(need: str) -> dict[str, str]:
     """Details found in the visitor's words: subject, region level, years, file form."""
     words = need.casefold()
     found = {}
-    for detail, table in (("subject", SUBJECTS), ("level", LEVELS), ("format", FORMATS)):
+    for detail, table in (("subject", SUBJECTS), ("format", FORMATS)):
         for key, cues in table.items():
             if any(re.search(rf"\b{re.escape(cue)}", words) for cue in cues):
                 found[detail] = key
                 break
+    if level := _level(words):
+        found["level"] = level
     years = sorted(set(YEAR.findall(need)))
     if years:
         found["period"] = years[0] if len(years) == 1 else f"{years[0]}–{years[-1]}"
     return found
+
+
+def _level(words: str) -> str | None:
+    """The region level asked for: one named after "per"/"tiap"/"menurut" ("per kecamatan")
+    wins over one in a place name ("kab ketapang"); else the finest level named."""
+    named = [
+        (match.start(), key)
+        for key, cues in LEVELS.items()
+        for cue in cues
+        for match in re.finditer(rf"\b{re.escape(cue)}\b", words)
+    ]
+    asked = [key for start, key in named if PER.search(words[:start])]
+    if asked:
+        return asked[0]
+    finest = [key for key in reversed(LEVELS) if key in {key for _, key in named}]
+    return finest[0] if finest else None
 
 
 def _next(turn: Turn) -> str:
@@ -114,7 +135,9 @@ def _next(turn: Turn) -> str:
 
 
 def prompt_catalogue(turn: Turn) -> None:
-    options = [Option(f"p{pid}", title[:60]) for pid, title in _dr(turn)["hits"]]
+    hits = _dr(turn)["hits"]
+    labels = short_labels([title for _, title in hits])
+    options = [Option(f"p{pid}", label) for (pid, _), label in zip(hits, labels, strict=True)]
     options.append(Option("lanjut", turn.t("dr_continue")))
     turn.say(turn.t("dr_in_catalogue"), options)
 
@@ -159,6 +182,7 @@ def _detail_state(detail: str, keys: tuple[str, ...], free_text: bool) -> State:
 def prompt_confirm(turn: Turn) -> None:
     options = [
         Option("kirim", turn.t("dr_send")),
+        Option("ubah", turn.t("dr_change")),
         Option("ulang", turn.t("dr_restart")),
         Option("menu", turn.t("menu_back")),
     ]
@@ -168,6 +192,8 @@ def prompt_confirm(turn: Turn) -> None:
 def handle_confirm(turn: Turn) -> str:
     if turn.choice == "kirim":
         return registration.first(turn, "data_request.submit")
+    if turn.choice == "ubah":
+        return "data_request.pick"
     if turn.choice == "ulang":
         turn.slots.pop("dr", None)
         return "data_request.need"
@@ -175,6 +201,24 @@ def handle_confirm(turn: Turn) -> str:
         return "menu.main"
     turn.say(turn.t("not_understood"))
     return "data_request.confirm"
+
+
+def prompt_pick(turn: Turn) -> None:
+    options = [Option(d, turn.t(f"dr_label_{d}")) for d in DETAILS if _changeable(turn, d)]
+    turn.say(turn.t("dr_pick"), options)
+
+
+def handle_pick(turn: Turn) -> str:
+    """The part chosen is asked again (the others are kept); then the summary again."""
+    if turn.choice is None:
+        turn.say(turn.t("not_understood"))
+        return "data_request.pick"
+    _dr(turn).pop(turn.choice, None)
+    return f"data_request.{turn.choice}"
+
+
+def _changeable(turn: Turn, detail: str) -> bool:
+    return detail != "notify" or "email" in turn.channels  # the chat is the only way otherwise
 
 
 def summary(turn: Turn, dr: dict, lang: str | None = None) -> str:
@@ -233,5 +277,6 @@ STATES = {
     "data_request.purpose": _detail_state("purpose", TUJUAN, free_text=True),
     "data_request.notify": _detail_state("notify", NOTIFY, free_text=False),
     "data_request.confirm": State(prompt_confirm, handle_confirm),
+    "data_request.pick": State(prompt_pick, handle_pick),
     "data_request.submit": State(prompt_submit, handle_submitted),
 }

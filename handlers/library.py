@@ -31,7 +31,7 @@ from babel.dates import format_date
 from bot.config import Mode, Service
 from bot.engine import Attachment, Option, State, Turn
 from bot.workdays import bookable_days, visit_slots
-from catalogue.names import pdf_filename
+from catalogue.names import pdf_filename, short_labels
 from handlers import consultation, rating, registration, staff
 from storage.models import Download, Publication
 from storage.tickets import new_ticket
@@ -39,7 +39,6 @@ from storage.tickets import new_ticket
 PAGE = 5
 ABSTRACT_MAX = 300
 QUERY_MAX = 200
-LABEL_MAX = 60
 
 
 def _lib(turn: Turn) -> dict:
@@ -76,7 +75,10 @@ def prompt_results(turn: Turn) -> None:
     lib = _lib(turn)
     first = lib["page"] * PAGE + 1
     where = turn.t("lib_all_offices") if lib["all"] else turn.office.nama
-    options = [Option(f"p{pid}", _short(title)) for pid, title in lib["hits"]]
+    labels = short_labels([title for _, title in lib["hits"]])
+    options = [
+        Option(f"p{pid}", label) for (pid, _), label in zip(lib["hits"], labels, strict=True)
+    ]
     if lib["total"] > first - 1 + len(lib["hits"]):
         options.append(Option("lainnya", turn.t("lib_more")))
     if not lib["all"]:
@@ -321,10 +323,6 @@ def handle_after(turn: Turn) -> str:
 
 def _date(turn: Turn, day: dt.date, fmt: str = "long") -> str:
     return format_date(day, format=fmt, locale=turn.visitor.lang)
-
-
-def _short(title: str) -> str:
-    return title if len(title) <= LABEL_MAX else title[: LABEL_MAX - 1].rstrip() + "…"
 
 
 def _menu_option(turn: Turn) -> Option:

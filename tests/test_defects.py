@@ -226,3 +226,116 @@ def test_data_ready_email_has_a_short_subject_with_the_ticket_number(
     [mail] = recorder.messages()
     assert mail["Subject"] == f"PST BPS: data siap, tiket {number}"
     assert "Data Anda sudah siap" in mail.get_body(("plain",)).get_content()
+
+
+# --------------------------------------------------------------------------- 5. region level
+
+
+def test_per_kecamatan_beats_kab_in_the_place_name_and_one_field_can_be_changed(pstbot, twilio_api):
+    wa = _wa(pstbot, twilio_api, "+6281355500005")
+    _at_ketapang(wa)
+    _guest_book(wa, "1")
+    wa.taps("Permintaan data")
+    wa.says("data kemiskinan kab ketapang 2019-2023 per kecamatan dlm excel")
+    wa.taps("Lanjutkan permintaan data")
+    wa.taps("Penelitian")
+    summary = wa.reads()
+    assert "Tingkat wilayah: Kecamatan" in summary
+    assert "Periode: 2019–2023" in summary and "Subjek: Kemiskinan" in summary
+    wa.taps("Ubah satu bagian")
+    assert "Bagian mana yang ingin diubah?" in wa.reads()
+    wa.taps("Tingkat wilayah")
+    wa.taps("Desa/kelurahan")
+    changed = wa.reads()
+    assert "Tingkat wilayah: Desa/kelurahan" in changed
+    assert "Periode: 2019–2023" in changed and "Bentuk: Excel (xlsx)" in changed
+    wa.taps("Ubah satu bagian")
+    wa.taps("Periode")
+    wa.says("2022")
+    assert "Periode: 2022" in wa.reads()
+    number = _sent(wa)
+    assert number
+
+
+# --------------------------------------------------------------------------- 6. result labels
+
+
+def _labels(visitor) -> list[str]:
+    if isinstance(visitor, TelegramVisitor):
+        return list(visitor.buttons())
+    return list(visitor.options())
+
+
+def test_search_results_can_be_told_apart(tg, pstbot, twilio_api):
+    wa = _wa(pstbot, twilio_api, "+6281355500006")
+    for visitor in (tg, wa):
+        _at_ketapang(visitor)
+        visitor.taps("Perpustakaan")
+        visitor.says("pdrb ketapang")
+        results = _labels(visitor)[:5]
+        assert len(set(results)) == 5, results
+        assert all(len(label) <= 64 for label in results), results
+        assert any("Pengeluaran 2020-2024" in label for label in results), results
+        visitor.save_transcript(f"defect-06-search-labels-{visitor.channel}")
+
+
+# --------------------------------------------------------------------------- 7. complaint channels
+
+
+def test_where_to_complain_is_answered_with_the_channels(tg, pstbot, twilio_api):
+    wa = _wa(pstbot, twilio_api, "+6281355500007")
+    for visitor in (tg, wa):
+        _at_ketapang(visitor)
+        visitor.says("pengaduan lewat mana")
+        text = visitor.reads()
+        assert "Saluran pengaduan" in text and "Kotak saran" in text and "www.lapor.go.id" in text
+        assert "Tentang apa pengaduan Anda?" not in text
+        visitor.taps("Ajukan pengaduan di chat ini")
+        assert "Tentang apa pengaduan Anda?" in visitor.reads()
+
+
+# --------------------------------------------------------------------------- 8. rating scale
+
+
+def test_rating_on_whatsapp_has_an_unambiguous_scale_and_takes_words(pstbot, twilio_api):
+    from sqlalchemy import select
+
+    from storage.models import Rating
+
+    wa = _wa(pstbot, twilio_api, "+6281355500008")
+    _at_ketapang(wa)
+    wa.taps("Penilaian layanan")
+    question = wa.reads()
+    assert "1. Tidak baik" in question and "4. Sangat baik" in question
+    assert "\n5. " not in question and '"lewati"' in question
+    wa.says("baik")
+    assert "Penilaian 2/9" in wa.reads()
+    wa.says("sangat baik")
+    assert "Penilaian 3/9" in wa.reads()
+    wa.says("5")
+    refused = wa.reads()
+    assert "Pilih nilai 1–4" in refused and "Penilaian 3/9" in refused
+    wa.says("lewati")
+    assert "Penilaian 4/9" in wa.reads()
+    wa.says("kurang baik")
+    wa.says("tidak baik")
+    wa.says("berhenti")
+    assert "Terima kasih atas penilaian Anda" in wa.reads()
+    with pstbot.service.db.transaction() as session:
+        rating = session.scalars(select(Rating)).one()
+        assert (rating.u1, rating.u2, rating.u3, rating.u4, rating.u5) == (3, 4, None, 2, 1)
+
+
+def test_rating_on_telegram_keeps_skip_and_stop_buttons(tg):
+    _at_ketapang(tg)
+    tg.taps("Penilaian layanan")
+    assert set(tg.buttons()) == {
+        "Tidak baik",
+        "Kurang baik",
+        "Baik",
+        "Sangat baik",
+        "Lewati",
+        "Berhenti menilai",
+    }
+    tg.taps("Sangat baik")
+    assert "Penilaian 2/9" in tg.reads()
