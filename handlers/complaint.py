@@ -5,6 +5,7 @@ and the office's other complaint channels (its standard's, then SP4N-LAPOR).
 
 | state               | asks                               | goes to                        |
 |---------------------|------------------------------------|--------------------------------|
+| complaint.channels  | (the office's channels) file here? | complaint.category, menu.main  |
 | complaint.category  | which element of the service       | complaint.text                 |
 | complaint.text      | what happened                      | complaint.file                 |
 | complaint.file      | a photo/document, or skip          | complaint.submit (guest book   |
@@ -15,6 +16,7 @@ and the office's other complaint channels (its standard's, then SP4N-LAPOR).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from babel.dates import format_date
 
@@ -35,6 +37,31 @@ CATEGORIES = (
     "penanganan",
 )
 DAYS = 5
+COMPLAINT_WORDS = re.compile(r"\b(?:pengaduan|aduan|mengadu|komplain|keluhan|complain\w*)\b", re.I)
+WHERE_WORDS = re.compile(
+    r"\b(?:mana|kemana|gimana|bagaimana|caranya|cara|saluran|lewat apa|kontak|where|how)\b", re.I
+)
+
+
+def asks_where(text: str) -> bool:
+    """True for a question about how or where to complain ("pengaduan lewat mana"), which the
+    office's channels answer, rather than a wish to file one here."""
+    return bool(COMPLAINT_WORDS.search(text) and WHERE_WORDS.search(text))
+
+
+def prompt_channels(turn: Turn) -> None:
+    turn.say(info.complaint_text(turn, turn.office))
+    options = [Option("ajukan", turn.t("pg_file_here")), Option("menu", turn.t("menu_back"))]
+    turn.say(turn.t("pg_channels_prompt"), options)
+
+
+def handle_channels(turn: Turn) -> str:
+    if turn.choice == "ajukan":
+        return "complaint.category"
+    if turn.choice == "menu":
+        return "menu.main"
+    turn.say(turn.t("not_understood"))
+    return "complaint.channels"
 
 
 def prompt_category(turn: Turn) -> None:
@@ -100,6 +127,7 @@ def prompt_submit(turn: Turn) -> None:
 
 
 STATES = {
+    "complaint.channels": State(prompt_channels, handle_channels),
     "complaint.category": State(prompt_category, handle_category),
     "complaint.text": State(prompt_text, handle_text),
     "complaint.file": State(prompt_file, handle_file),

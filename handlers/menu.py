@@ -14,7 +14,7 @@ import datetime as dt
 import re
 
 from bot.engine import Option, State, Turn
-from handlers import consultation, rating, staff_desk
+from handlers import complaint, consultation, rating, staff_desk
 
 GLOBAL_WORDS = {
     "menu": "menu",
@@ -118,6 +118,8 @@ def prompt_main(turn: Turn) -> None:
 
 
 def handle_main(turn: Turn) -> str:
+    if complaint.asks_where(turn.text):  # "pengaduan lewat mana": the channels answer it
+        return "complaint.channels"
     choice = turn.choice
     if choice == "info":
         return "info.service"

@@ -326,16 +326,20 @@ def test_rating_on_whatsapp_has_an_unambiguous_scale_and_takes_words(pstbot, twi
         assert (rating.u1, rating.u2, rating.u3, rating.u4, rating.u5) == (3, 4, None, 2, 1)
 
 
-def test_rating_on_telegram_keeps_skip_and_stop_buttons(tg):
+def test_rating_on_telegram_keeps_its_buttons_and_takes_words(tg):
     _at_ketapang(tg)
     tg.taps("Penilaian layanan")
     assert set(tg.buttons()) == {
-        "Tidak baik",
-        "Kurang baik",
-        "Baik",
-        "Sangat baik",
+        "1 – Tidak baik",
+        "2 – Kurang baik",
+        "3 – Baik",
+        "4 – Sangat baik",
         "Lewati",
         "Berhenti menilai",
     }
-    tg.taps("Sangat baik")
+    tg.says("sangat baik")
     assert "Penilaian 2/9" in tg.reads()
+    tg.says("5")
+    assert "Pilih nilai 1–4" in tg.reads()
+    tg.taps("Lewati")
+    assert "Penilaian 3/9" in tg.reads()
