@@ -191,7 +191,9 @@ def prompt_confirm(turn: Turn) -> None:
 
 def handle_confirm(turn: Turn) -> str:
     if turn.choice == "kirim":
-        return registration.first(turn, "data_request.submit")
+        purpose = _dr(turn)["purpose"]  # the guest book's purpose too: not asked twice
+        tujuan = turn.texts.get("id", f"tujuan_{purpose}") if purpose in TUJUAN else purpose
+        return registration.first(turn, "data_request.submit", known={"tujuan": tujuan})
     if turn.choice == "ubah":
         return "data_request.pick"
     if turn.choice == "ulang":

@@ -33,12 +33,16 @@ PEKERJAAN = ("pelajar", "peneliti", "asn", "bumn", "swasta", "wiraswasta", "lain
 TUJUAN = ("tugas", "penelitian", "perencanaan", "bisnis", "lainnya")
 
 
-def first(turn: Turn, target: str, reason: str = "lib_need_profile") -> str:
+def first(
+    turn: Turn, target: str, reason: str = "lib_need_profile", known: dict[str, str] | None = None
+) -> str:
     """Go to ``target``, through the guest book first when the visitor has no profile yet
-    (saying why with text ``reason``); the guest book resumes ``target`` once saved."""
+    (saying why with text ``reason``); the guest book resumes ``target`` once saved. Fields in
+    ``known`` (``{"tujuan": "Penelitian"}``, already answered in the flow) are not asked."""
     if turn.visitor.registered:
         return target
     turn.slots["_resume"] = target
+    turn.slots["_known"] = known or {}
     turn.say(turn.t(reason))
     return "registration.consent"
 
@@ -54,10 +58,11 @@ def prompt_consent(turn: Turn) -> None:
 
 def handle_consent(turn: Turn) -> str:
     if turn.choice == "setuju":
-        turn.slots["draft"] = {}
+        turn.slots["draft"] = turn.slots.pop("_known", {})
         return "registration.nama"
     if turn.choice == "tidak":
         turn.slots.pop("_resume", None)
+        turn.slots.pop("_known", None)
         turn.say(turn.t("consent_refused"))
         return "menu.main"
     turn.say(turn.t("not_understood"))
@@ -75,10 +80,12 @@ def _text_field(field: str, check: Callable[[str, Turn], str | None]) -> State:
         if value is None:
             turn.say(turn.t(f"reg_bad_{field}"))
             return f"registration.{field}"
-        _draft(turn)[field] = value
-        if turn.slots.get("editing") or field == FIELDS[-1]:
+        draft = _draft(turn)
+        draft[field] = value
+        later = [f for f in FIELDS[FIELDS.index(field) + 1 :] if f not in draft]
+        if turn.slots.get("editing") or not later:
             return "registration.review"
-        return f"registration.{FIELDS[FIELDS.index(field) + 1]}"
+        return f"registration.{later[0]}"
 
     return State(prompt, handle)
 

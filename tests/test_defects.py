@@ -343,3 +343,22 @@ def test_rating_on_telegram_keeps_its_buttons_and_takes_words(tg):
     assert "Pilih nilai 1–4" in tg.reads()
     tg.taps("Lewati")
     assert "Penilaian 3/9" in tg.reads()
+
+
+# --------------------------------------------------------------------------- 11. purpose twice
+
+
+def test_purpose_given_in_the_data_request_is_not_asked_again_by_the_guest_book(pstbot, twilio_api):
+    wa = _wa(pstbot, twilio_api, "+6281355500111")
+    _at_ketapang(wa)
+    _past_purpose(wa)
+    wa.taps("Kirim permintaan")
+    wa.taps("Setuju")
+    for answer in ("Yusuf Maulana", "yusuf@example.com", "1", "Pribadi"):
+        wa.says(answer)
+    wa.taps("Wiraswasta")
+    review = wa.reads()
+    assert "Apa tujuan Anda memakai layanan PST?" not in review
+    assert "Tujuan: Penelitian" in review
+    wa.taps("Simpan")
+    assert re.search(r"PD-6106-\d{8}-\d{4}", wa.reads())
