@@ -23,17 +23,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from babel.dates import format_date
-
-from bot.config import Office, Service
+from bot.config import Service
+from bot.dates import shown_date
 from bot.engine import Option, State, Turn
-from bot.workdays import closing_time, due_date
+from bot.workdays import deadline, due_at
 from catalogue.names import short_labels
 from handlers import registration, staff, status
 from handlers.registration import TUJUAN
 from storage.tickets import new_ticket
 
-DEFAULT_DAYS = 5  # "paling lambat 3 sampai 5 hari kerja" when an office configures none
 SUBJECTS = {
     "kependudukan": ("penduduk", "kependudukan", "demografi", "kelahiran", "migrasi"),
     "ketenagakerjaan": ("kerja", "pengangguran", "angkatan kerja", "upah", "sakernas"),
@@ -237,11 +235,10 @@ def summary(turn: Turn, dr: dict, lang: str | None = None) -> str:
 def prompt_submit(turn: Turn) -> None:
     office, dr = turn.office, turn.slots.pop("dr")
     dr.pop("hits", None)
-    now = dt.datetime.now(dt.UTC)
-    due = due_date(office, now, _days(office))
-    due_at = closing_time(office, due)
-    ticket = new_ticket(turn.session, "PD", office, turn.visitor, dr["need"], dr, due_at=due_at)
-    shown = format_date(due, "full", locale=turn.visitor.lang)
+    due = deadline(office, Service.PERMINTAAN_DATA, dt.datetime.now(dt.UTC))
+    ticket = new_ticket(
+        turn.session, "PD", office, turn.visitor, dr["need"], dr, due_at=due_at(office, due)
+    )
     take = Option(f"/ambil {ticket.number}", turn.texts.get("id", "staff_take_button"))
     staff.notify(
         turn,
@@ -249,24 +246,20 @@ def prompt_submit(turn: Turn) -> None:
         "staff_data_request",
         [take],
         number=ticket.number,
-        due=format_date(due, "full", locale="id"),
+        due=shown_date(due, "id") if due else turn.texts.get("id", "staff_no_deadline"),
         summary=summary(turn, dr, "id"),
     )
-    turn.say(
-        turn.t("dr_submitted", number=ticket.number, due=shown),
-        [Option("status", turn.t("menu_status")), Option("menu", turn.t("menu_back"))],
-    )
+    if due:
+        said = turn.t("dr_submitted", number=ticket.number, due=shown_date(due, turn.visitor.lang))
+    else:  # the office's standard promises no time for data requests
+        said = turn.t("dr_submitted_no_due", number=ticket.number)
+    turn.say(said, [Option("status", turn.t("menu_status")), Option("menu", turn.t("menu_back"))])
 
 
 def handle_submitted(turn: Turn) -> str:
     if turn.choice == "status":
         return "status.list"
     return status.to_menu(turn)
-
-
-def _days(office: Office) -> int:
-    standard = office.layanan.get(Service.PERMINTAAN_DATA)
-    return (standard.batas_hari_kerja if standard else None) or DEFAULT_DAYS
 
 
 STATES = {

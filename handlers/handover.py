@@ -20,7 +20,7 @@ from babel.dates import format_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import Office, PstConfig
+from bot.config import Office, PstConfig, Service
 from bot.engine import Attachment, Notice, Reply, State, Turn
 from bot.texts import Texts
 from bot.workdays import next_opening, working_days_from
@@ -30,7 +30,6 @@ from storage.models import Ticket, Visitor, utcnow
 OPEN = ("baru", "diproses")
 IDLE_CLOSE = dt.timedelta(days=7)
 IDLE_WARN = dt.timedelta(days=6)
-ANSWER_DAYS = 3  # online consultations are served within 3 working days (Bangka Selatan)
 
 
 def topic(office: Office, ticket: Ticket) -> str:
@@ -178,15 +177,16 @@ def idle_sweep(session: Session, pst: PstConfig, texts: Texts) -> list[Notice]:
 def _remind_unanswered(
     office: Office, ticket: Ticket, since: dt.datetime, texts: Texts
 ) -> list[Notice]:
-    if ticket.details.get("staff_reminded"):
+    answer_days = office.deadline_days(Service.KONSULTASI)
+    if ticket.details.get("staff_reminded") or not answer_days:  # no time promised: no alarm
         return []
     start = since.replace(tzinfo=dt.UTC).astimezone(office.tz).date()
     days = working_days_from(office, start + dt.timedelta(days=1))
-    deadline = [next(days) for _ in range(ANSWER_DAYS)][-1]
+    deadline = [next(days) for _ in range(answer_days)][-1]
     if dt.datetime.now(office.tz).date() <= deadline:
         return []
     ticket.details = {**ticket.details, "staff_reminded": True}
-    text = texts.get("id", "staff_unanswered", number=ticket.number, days=ANSWER_DAYS)
+    text = texts.get("id", "staff_unanswered", number=ticket.number, days=answer_days)
     return [Notice("telegram", str(office.staff_chat_id), Reply(text))]
 
 

@@ -362,3 +362,54 @@ def test_purpose_given_in_the_data_request_is_not_asked_again_by_the_guest_book(
     assert "Tujuan: Penelitian" in review
     wa.taps("Simpan")
     assert re.search(r"PD-6106-\d{8}-\d{4}", wa.reads())
+
+
+# --------------------------------------------------------------------------- 13. deadlines
+
+
+def _complaint(visitor) -> str:
+    visitor.taps("Pengaduan")
+    visitor.taps("Perilaku petugas")
+    visitor.says("Petugas di loket tidak menjawab pertanyaan saya dengan jelas kemarin siang.")
+    visitor.taps("Lewati")
+    return visitor.reads()
+
+
+def test_deadlines_are_the_offices_own_and_none_where_the_standard_states_none(
+    pstbot, twilio_api, telegram_api
+):
+    import datetime as dt
+
+    from babel.dates import format_date
+
+    from bot.workdays import due_date
+
+    tarakan = TelegramVisitor(pstbot, telegram_api, 5513131, "Rudi")
+    tarakan.says("halo")
+    tarakan.taps("BPS Kota Tarakan")
+    _guest_book(tarakan)
+    said = _complaint(tarakan)
+    assert re.search(r"PG-6571-\d{8}-\d{4}", said) and "paling lambat" not in said
+    assert "tidak menetapkan batas waktu penanganan pengaduan" in said
+    tarakan.says("menu")
+    tarakan.says("permintaan data")
+    tarakan.reads()
+    tarakan.says("jumlah penduduk kota tarakan per kecamatan 2024 excel")
+    tarakan.reads()
+    tarakan.taps("Lanjutkan permintaan data")
+    tarakan.taps("Penelitian")
+    tarakan.taps("Kirim permintaan")
+    made = tarakan.reads()
+    assert re.search(r"PD-6571-\d{8}-\d{4}", made) and "paling lambat" not in made
+    assert "tidak menetapkan batas waktu penyelesaian permintaan data" in made
+    tarakan.says("status")
+    assert "Paling lambat" not in tarakan.reads()
+
+    ketapang = _wa(pstbot, twilio_api, "+6281355500113")
+    _at_ketapang(ketapang)
+    _guest_book(ketapang, "1")
+    before = dt.datetime.now(dt.UTC)
+    said = _complaint(ketapang)
+    office = pstbot.service.pst.office("6106")
+    due = format_date(due_date(office, before, 5), "full", locale="id")
+    assert f"paling lambat {due}" in said
