@@ -413,3 +413,31 @@ def test_deadlines_are_the_offices_own_and_none_where_the_standard_states_none(
     office = pstbot.service.pst.office("6106")
     due = format_date(due_date(office, before, 5), "full", locale="id")
     assert f"paling lambat {due}" in said
+
+
+# --------------------------------------------------------------------------- 14. Ketapang info
+
+
+def test_ketapang_online_info_is_not_the_desk_procedure_and_consultation_is_described(
+    pstbot, twilio_api
+):
+    wa = _wa(pstbot, twilio_api, "+6281355500114")
+    _at_ketapang(wa)
+    wa.taps("Info layanan")
+    wa.taps("Perpustakaan")
+    wa.taps("Online")
+    online = wa.reads()
+    assert "Email untuk perpustakaan digital" in online
+    assert "Mengarahkan pengunjung kepada Petugas PST" not in online
+    assert "Fotocopy KTP/KK" not in online
+    assert "tidak merinci prosedur untuk layanan online" in online
+    wa.taps("Info kunjungan langsung")
+    walk_in = wa.reads()
+    assert "Mengarahkan pengunjung kepada Petugas PST" in walk_in and "Fotocopy KTP/KK" in walk_in
+    wa.taps("Layanan lain")
+    wa.taps("Konsultasi statistik")
+    assert "belum dimuat" not in wa.reads()
+    wa.taps("Kunjungan langsung")
+    consultation = wa.reads()
+    assert "Memberikan konsultasi statistik mengenai permasalahan secara langsung" in consultation
+    assert "Menanyakan kepada pengunjung apa memerlukan peminjaman buku" not in consultation
