@@ -441,3 +441,30 @@ def test_ketapang_online_info_is_not_the_desk_procedure_and_consultation_is_desc
     consultation = wa.reads()
     assert "Memberikan konsultasi statistik mengenai permasalahan secara langsung" in consultation
     assert "Menanyakan kepada pengunjung apa memerlukan peminjaman buku" not in consultation
+
+
+# --------------------------------------------------------------------------- 12. long read-outs
+
+
+def test_whatsapp_read_outs_stay_under_1000_characters(pstbot, twilio_api):
+    wa = _wa(pstbot, twilio_api, "+6281355500112")
+    _at_ketapang(wa)
+    wa.taps("Info layanan")
+    wa.taps("Perpustakaan")
+    wa.taps("Kunjungan langsung")
+    text = wa.reads()
+    assert "13. Mengisi kotak saran dan pengaduan" in text and "Jam layanan" in text
+    for office, service in (
+        ("BPS Kabupaten Kendal", "Perpustakaan"),
+        ("BPS Kabupaten Bangka Selatan", "Konsultasi statistik"),
+    ):
+        wa.says("menu")
+        wa.taps("Ganti kantor BPS")
+        wa.taps(office)
+        wa.taps("Info layanan")
+        wa.taps(service)
+        wa.taps("Kunjungan langsung")
+        wa.taps("Info layanan online")
+    wa.reads()
+    bodies = twilio_api.bodies(wa.chat_id)
+    assert max(len(body) for body in bodies) <= 1000, sorted(len(b) for b in bodies)[-3:]
