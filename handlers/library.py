@@ -26,9 +26,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 
 from bot.config import Mode, Service
+from bot.dates import shown_date, shown_moment
 from bot.engine import Attachment, Option, State, Turn
 from bot.workdays import bookable_days, visit_slots
 from catalogue.names import pdf_filename, short_labels
@@ -245,7 +246,8 @@ def prompt_reserve_day(turn: Turn) -> None:
     days = bookable_days(turn.office, dt.datetime.now(dt.UTC), 5)
     turn.say(
         turn.t("lib_reserve_day", title=_publication(turn).title),
-        [Option(d.isoformat(), _date(turn, d, "full")) for d in days] + [_menu_option(turn)],
+        [Option(d.isoformat(), shown_date(d, turn.visitor.lang)) for d in days]
+        + [_menu_option(turn)],
     )
 
 
@@ -261,8 +263,11 @@ def handle_reserve_day(turn: Turn) -> str:
 
 def prompt_reserve_time(turn: Turn) -> None:
     turn.say(
-        turn.t("lib_reserve_time", day=_date(turn, _day(turn), "full")),
-        [Option(f"{t:%H:%M}", f"{t:%H.%M}") for t in _slots(turn)],
+        turn.t("lib_reserve_time", day=shown_date(_day(turn), turn.visitor.lang)),
+        [
+            Option(f"{t:%H:%M}", format_time(t, "short", locale=turn.visitor.lang))
+            for t in _slots(turn)
+        ],
     )
 
 
@@ -272,7 +277,7 @@ def handle_reserve_time(turn: Turn) -> str:
         return "library.reserve_time"
     office, pub = turn.office, _publication(turn)
     when = dt.datetime.combine(_day(turn), dt.time.fromisoformat(turn.choice), office.tz)
-    shown = f"{_date(turn, when.date(), 'full')} {turn.choice.replace(':', '.')} {office.zone_abbr}"
+    shown = shown_moment(when, office.tz, office.zone_abbr, turn.visitor.lang)
     ticket = new_ticket(
         turn.session,
         "PC",
@@ -283,7 +288,12 @@ def handle_reserve_time(turn: Turn) -> str:
         due_at=when,
     )
     staff.notify(
-        turn, office, "staff_print_reservation", number=ticket.number, title=pub.title, when=shown
+        turn,
+        office,
+        "staff_print_reservation",
+        number=ticket.number,
+        title=pub.title,
+        when=shown_moment(when, office.tz, office.zone_abbr, "id"),  # staff read Indonesian
     )
     requirements = (
         office.layanan[Service.PERPUSTAKAAN].persyaratan.for_mode(Mode.LANGSUNG)
@@ -321,8 +331,8 @@ def handle_after(turn: Turn) -> str:
     return handle_query(turn)
 
 
-def _date(turn: Turn, day: dt.date, fmt: str = "long") -> str:
-    return format_date(day, format=fmt, locale=turn.visitor.lang)
+def _date(turn: Turn, day: dt.date) -> str:
+    return format_date(day, format="long", locale=turn.visitor.lang)  # a publication's date
 
 
 def _menu_option(turn: Turn) -> Option:

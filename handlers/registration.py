@@ -205,10 +205,19 @@ def profile_text(turn: Turn, profile: dict[str, str | None]) -> str:
     lines = []
     for field in FIELDS:
         value = profile.get(field) or "-"
-        lines.append(
-            f"{turn.t(f'field_{field}')}: {_pretty(value) if field == 'telepon' else value}"
-        )
+        shown = _pretty(value) if field == "telepon" else _in_own_language(turn, field, value)
+        lines.append(f"{turn.t(f'field_{field}')}: {shown}")
     return "\n".join(lines)
+
+
+def _in_own_language(turn: Turn, field: str, value: str) -> str:
+    """An option stored by its Indonesian label ("Peneliti/dosen"), in the visitor's language;
+    other values as typed."""
+    keys = {"pekerjaan": PEKERJAAN, "tujuan": TUJUAN}.get(field, ())
+    for key in keys:
+        if turn.texts.get("id", f"{field}_{key}") == value:
+            return turn.t(f"{field}_{key}")
+    return value
 
 
 def _pretty(e164: str) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from babel.dates import format_date
 from sqlalchemy import select
 
+from bot.dates import shown_date
 from bot.engine import Option, State, Turn
 from handlers import menu
 from storage.models import Ticket
@@ -48,7 +48,7 @@ def ticket_line(turn: Turn, ticket: Ticket) -> str:
     if ticket.due_at and ticket.status in ("baru", "diproses"):
         tz = turn.pst.office(ticket.office_code).tz
         due = ticket.due_at.replace(tzinfo=dt.UTC).astimezone(tz).date()
-        line += "\n" + turn.t("status_due", due=format_date(due, "full", locale=turn.visitor.lang))
+        line += "\n" + turn.t("status_due", due=shown_date(due, turn.visitor.lang))
     return line
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -468,3 +470,60 @@ def test_whatsapp_read_outs_stay_under_1000_characters(pstbot, twilio_api):
     wa.reads()
     bodies = twilio_api.bodies(wa.chat_id)
     assert max(len(body) for body in bodies) <= 1000, sorted(len(b) for b in bodies)[-3:]
+
+
+# --------------------------------------------------------------------------- 10. English
+
+
+def _saturday_morning() -> dt.datetime:
+    """10.00 WIB on the next Saturday: outside every office's hours."""
+    wib = ZoneInfo("Asia/Jakarta")
+    today = dt.datetime.now(wib).date()
+    saturday = today + dt.timedelta(days=(5 - today.weekday()) % 7 or 7)
+    return dt.datetime.combine(saturday, dt.time(10), wib)
+
+
+def test_english_visitors_read_english(pstbot, telegram_api):
+    import time_machine
+    from babel.dates import format_date
+
+    from bot.workdays import due_date, next_opening
+
+    tg = TelegramVisitor(pstbot, telegram_api, 5513010, "Emma")
+    tg.says("language")
+    tg.taps("English")
+    tg.taps("BPS Kabupaten Ketapang")
+    tg.taps("Guest book")
+    tg.taps("I agree")
+    for answer in ("Emma Clarke", "emma@example.org", "0812 5500 4321", "University of Leeds"):
+        tg.says(answer)
+    tg.taps("Researcher/lecturer")
+    tg.taps("Research")
+    review = tg.reads()
+    assert "Occupation: Researcher/lecturer" in review and "Purpose: Research" in review
+    assert "Peneliti/dosen" not in review and "Penelitian" not in review
+    tg.taps("Save")
+    tg.taps("Library")
+    tg.says("ketapang regency in figures 2024")
+    assert "Kabupaten Ketapang Dalam Angka 2024" in tg.reads()
+    tg.taps("Search another publication")
+    tg.says("kendal in figures 2025")  # another office's book
+    tg.taps("Search all offices")
+    assert "Kabupaten Kendal Dalam Angka 2025" in tg.reads()
+    tg.says("menu")
+    office = pstbot.service.pst.office("6106")
+    with time_machine.travel(_saturday_morning(), tick=True):
+        now = dt.datetime.now(dt.UTC)
+        tg.taps("Complaint")
+        tg.taps("Staff behaviour")
+        tg.says("Nobody answered my question at the desk yesterday afternoon, twice.")
+        tg.taps("Skip")
+        said = tg.reads()
+    due = format_date(due_date(office, now, 5), "full", locale="en")
+    opens = format_date(next_opening(office, now).date(), "full", locale="en")
+    assert f"handled by {due} at the latest" in said
+    assert f"the office opens again {opens} 8:00\u202fAM WIB" in said
+    assert '"done" to close' in said and "selesai" not in said
+    tg.says("done")
+    assert "is closed" in tg.reads()
+    tg.save_transcript("defect-10-english")
