@@ -65,7 +65,9 @@ class PerMode(_Strict):
 
 
 class ServiceStandard(_Strict):
-    """One service standard (*standar pelayanan*) of an office, as published."""
+    """One service standard (*standar pelayanan*) of an office, as published.
+    ``batas_hari_kerja``: the working days it promises online requests are done in (the due
+    date of a ticket), only where it states them; None: no deadline is promised."""
 
     judul: Text
     nomor_sk: str | None = None
@@ -88,6 +90,8 @@ class Pengaduan(_Strict):
     """The *Pengaduan Layanan* section of the office's standards."""
 
     waktu_penyelesaian: str | None = None
+    # Working days to handle a complaint, only where the standard states it (None: it does not).
+    batas_hari_kerja: int | None = Field(None, ge=1, le=60)
     saluran: list[Channel] = Field(min_length=1)
 
 
@@ -153,6 +157,14 @@ class Office(_Strict):
         if not phonenumbers.is_valid_number(number):
             raise ValueError(f"{value!r} is not a valid phone number")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def deadline_days(self, service: str) -> int | None:
+        """Working days within which ``service`` (a :class:`Service` value or "pengaduan") is
+        promised by the office's standard; None where the standard states none."""
+        if service == "pengaduan":
+            return self.pengaduan.batas_hari_kerja
+        standard = self.layanan.get(Service(service))
+        return standard.batas_hari_kerja if standard else None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -144,6 +144,7 @@ class Turn:
         session: Session,
         catalogue: Any = None,
         kb: Any = None,
+        channels: frozenset[str] = frozenset(),
     ) -> None:
         self.inbound = inbound
         self.visitor = visitor
@@ -152,6 +153,7 @@ class Turn:
         self.session = session
         self.catalogue = catalogue
         self.kb = kb
+        self.channels = channels  # the channels that can deliver (those with a sender)
         self.texts = texts
         self.replies: list[Reply] = []
         self.notices: list[Notice] = []  # messages to others: staff, email
@@ -241,6 +243,7 @@ class Engine:
         self.render = render
         self.catalogue: Any = None  # the publication search index, set by the service
         self.kb: Any = None  # the consultation knowledge base, set by the service
+        self.channels: frozenset[str] = frozenset()  # channels with a sender, set by the service
 
     def handle(self, inbound: Inbound, parked: bool = False) -> set[tuple[str, str]]:
         """Process ``inbound`` in one transaction; return the chats given something to deliver
@@ -251,7 +254,16 @@ class Engine:
                 logger.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
                 return set()
             visitor = _load_visitor(session, inbound)
-            turn = Turn(inbound, visitor, self.pst, self.texts, session, self.catalogue, self.kb)
+            turn = Turn(
+                inbound,
+                visitor,
+                self.pst,
+                self.texts,
+                session,
+                self.catalogue,
+                self.kb,
+                self.channels,
+            )
             self._run(turn)
             turn.convo.slots = turn.slots
             return self._enqueue(session, turn)

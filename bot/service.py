@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from functools import partial
 from typing import Any, TextIO
@@ -30,6 +31,7 @@ from storage.models import Publication, Ticket
 
 logger = logging.getLogger(__name__)
 REPLAY_SECONDS = 5  # how often parked inbound messages are looked at
+TICKET_NUMBER = re.compile(r"\b[A-Z]{2}-\d{4}-\d{8}-\d{4}\b")  # storage/tickets.py numbers
 RENDERERS = {
     telegram.CHANNEL: telegram.render,
     whatsapp.CHANNEL: whatsapp.render,
@@ -101,7 +103,10 @@ class Service:
             self.senders[local.CHANNEL] = local.LocalSender(terminal, self.downloads.path)
         self.courier = Courier(self.db, self.senders, settings.outbox_backoff_seconds)
         self.engine = Engine(self.db, pst, self.texts, handlers.STATES, handlers.route, self.render)
-        self.staff_command = staff_desk.command_handler(pst, self.texts)
+        self.engine.channels = frozenset(self.senders)
+        self.staff_command = staff_desk.command_handler(
+            pst, self.texts, email=email.CHANNEL in self.senders
+        )
         self.load_catalogue()
         self.scheduler: scheduler.Scheduler | None = None
 
@@ -124,7 +129,11 @@ class Service:
     def render(
         self, channel: str, chat_id: str, reply_from: str | None, lang: str, reply: Reply
     ) -> list[tuple[str, dict[str, Any]]]:
-        """Outbox rows for ``reply`` to ``chat_id`` on ``channel``."""
+        """Outbox rows for ``reply`` to ``chat_id`` on ``channel``; none (and a warning) for a
+        channel without a sender here: such a row would wait in the outbox forever."""
+        if channel not in self.senders:
+            logger.warning("no %s sender: a message to %s is not queued", channel, chat_id)
+            return []
         if channel == email.CHANNEL:
             return [(email.METHOD, self._email_payload(chat_id, lang, reply))]
         return RENDERERS[channel](chat_id, reply_from, lang, reply, self.texts)
@@ -134,12 +143,16 @@ class Service:
         if reply.attachment and reply.attachment.key.startswith("tiket/"):
             path = self.downloads.tickets_dir / reply.attachment.key.removeprefix("tiket/")
             attachments.append({"path": str(path), "filename": reply.attachment.filename})
-        subject = self.texts.get(lang, "email_subject", first=reply.text.split("\n")[0][:120])
+        if number := TICKET_NUMBER.search(reply.text):  # "data ready": short, with the ticket
+            subject = self.texts.get(lang, "email_subject_ticket", number=number[0])
+        else:
+            subject = self.texts.get(lang, "email_subject", first=reply.text.split("\n")[0][:120])
         return {"to": to, "subject": subject, "text": reply.text, "attachments": attachments}
 
     def receive(self, inbound: Inbound) -> None:
         """Handle one inbound message and start delivering what it produced. A file sent with
-        it is fetched first and stored under ``<data>/tickets/``.
+        it is fetched first and stored under ``<data>/tickets/``; when it cannot be fetched,
+        the message goes on without it (staff are told in their group).
 
         A message whose processing fails is kept and retried by the scheduler
         (:mod:`bot.inbox`): parked in the database, or spooled to a file when the database
@@ -156,10 +169,16 @@ class Service:
         self._kick(chats)
 
     def _process(self, inbound: Inbound, parked: bool = False) -> set[tuple[str, str]]:
+        command = self.staff_command
         if (inbound.file_id or inbound.media_url) and not inbound.file_path:
-            inbound = replace(inbound, file_path=self._store_file(inbound))
+            try:
+                inbound = replace(inbound, file_path=self._store_file(inbound))
+            except Exception as exc:  # any fetch failure: the update is still answered 200
+                logger.exception("%s file of message %s", inbound.channel, inbound.message_id)
+                inbound = replace(inbound, file_id=None, media_url=None)
+                command = partial(staff_desk.file_not_fetched, self.texts, _reason(exc))
         if inbound.group:
-            return self.engine.handle_staff(inbound, self.staff_command, parked)
+            return self.engine.handle_staff(inbound, command, parked)
         return self.engine.handle(inbound, parked)
 
     def _keep(self, inbound: Inbound, error: Exception) -> None:
@@ -255,3 +274,8 @@ class Service:
             if hasattr(sender, "close"):
                 sender.close()
         self.db.dispose()
+
+
+def _reason(exc: Exception) -> str:
+    """A short account of a failed file fetch, for staff."""
+    return f"{type(exc).__name__}: {exc}"[:200]

@@ -107,3 +107,15 @@ def next_opening(office: Office, now: dt.datetime) -> dt.datetime | None:
             return dt.datetime.combine(today, hours.buka, office.tz)
     day = next(working_days_from(office, today + dt.timedelta(days=1)))
     return dt.datetime.combine(day, office.jam_layanan[WEEKDAYS[day.weekday()]].buka, office.tz)
+
+
+def deadline(office: Office, service: str, received: dt.datetime) -> dt.date | None:
+    """The date ``service`` received at ``received`` (aware) is due at ``office``, by the working
+    days its standard states (:meth:`Office.deadline_days`); None where it states none."""
+    days = office.deadline_days(service)
+    return due_date(office, received, days) if days else None
+
+
+def due_at(office: Office, due: dt.date | None) -> dt.datetime | None:
+    """The closing time of due date ``due`` (the moment a ticket is late); None for None."""
+    return closing_time(office, due) if due else None

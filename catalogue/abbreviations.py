@@ -6,7 +6,8 @@ visitors write for the publication series (*DDA* = *Dalam Angka*, *KCDA* = *Keca
 Angka*, *Statda* = *Statistik Daerah* …), the surveys and censuses behind them (*Susenas*,
 *Sakernas*, *Podes*, *SP*/*ST*/*SE*), and the common short names of provinces (*Kalbar*,
 *Jateng*, *Babel* …). A survey may stand for the series built from it: *Susenas* also finds
-*Kesejahteraan Rakyat* titles, *Sakernas* *Ketenagakerjaan* ones.
+*Kesejahteraan Rakyat* titles, *Sakernas* *Ketenagakerjaan* ones. English words of the series'
+titles (*in figures*, *regency*, *poverty* …) find the Indonesian titles.
 """
 
 from __future__ import annotations
@@ -68,6 +69,43 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "se": ("sensus ekonomi",),
 }
 
+# English words of the common series' titles (BPS publishes "Kendal Regency in Figures" for
+# "Kabupaten Kendal Dalam Angka") → the Indonesian title words (queries only, like the above).
+ENGLISH: dict[str, tuple[str, ...]] = {
+    "figures": ("dalam angka",),
+    "figure": ("dalam angka",),
+    "regency": ("kabupaten",),
+    "municipality": ("kota",),
+    "city": ("kota",),
+    "district": ("kecamatan",),
+    "subdistrict": ("kecamatan",),
+    "village": ("desa",),
+    "villages": ("desa",),
+    "province": ("provinsi",),
+    "statistics": ("statistik",),
+    "statistical": ("statistik",),
+    "regional": ("daerah",),
+    "population": ("penduduk",),
+    "poverty": ("kemiskinan",),
+    "welfare": ("kesejahteraan",),
+    "indicators": ("indikator",),
+    "indicator": ("indikator",),
+    "people": ("rakyat",),
+    "grdp": ("produk domestik regional bruto",),
+    "gdp": ("produk domestik bruto",),
+    "hdi": ("indeks pembangunan manusia",),
+    "expenditure": ("pengeluaran",),
+    "industry": ("lapangan usaha",),
+    "potential": ("potensi",),
+    "labor": ("ketenagakerjaan",),
+    "labour": ("ketenagakerjaan",),
+    "employment": ("ketenagakerjaan",),
+    "inflation": ("inflasi",),
+    "agriculture": ("pertanian",),
+    "education": ("pendidikan",),
+    "health": ("kesehatan",),
+}
+
 # Short names of provinces (and of Bangka Selatan, "Basel") → the name in titles and domains.
 PLACES: dict[str, str] = {
     "sumut": "sumatera utara",
@@ -102,7 +140,7 @@ PLACES: dict[str, str] = {
 # Function words: carry no meaning in titles or queries.
 STOPWORDS = frozenset(
     {"di", "dan", "ke", "dari", "yang", "untuk", "atau", "serta", "dengan", "pada", "the", "of",
-     "and", "in", "for", "tahun"}
+     "and", "in", "for", "tahun", "by", "year"}
 )  # fmt: skip
 # Words of a request around the title ("cari buku ... dong"): dropped from queries only.
 REQUEST_WORDS = frozenset(
@@ -198,6 +236,8 @@ def _shorthand(word: str) -> tuple[str, ...]:
     (``stada`` → *statistik daerah*); ``()`` for other words."""
     if word in PLACES:
         return (PLACES[word],)
+    if word in ENGLISH:
+        return ENGLISH[word]
     if word in ABBREVIATIONS or len(word) < 4:
         return ABBREVIATIONS.get(word, ())
     near = process.extractOne(

@@ -1,10 +1,12 @@
 """*Pengaduan*: a complaint about the service, by the elements of the public-service
-satisfaction survey, with an optional photo or document; a ``PG`` ticket due in 5 working days
-(Ketapang standard: "diproses maksimal 5 hari kerja") handled by staff through the hand-over,
+satisfaction survey, with an optional photo or document; a ``PG`` ticket, due in the working
+days the office's standard states (only Ketapang's: "diproses maksimal 5 hari kerja"; none
+promised elsewhere), handled by staff through the hand-over,
 and the office's other complaint channels (its standard's, then SP4N-LAPOR).
 
 | state               | asks                               | goes to                        |
 |---------------------|------------------------------------|--------------------------------|
+| complaint.channels  | (the office's channels) file here? | complaint.category, menu.main  |
 | complaint.category  | which element of the service       | complaint.text                 |
 | complaint.text      | what happened                      | complaint.file                 |
 | complaint.file      | a photo/document, or skip          | complaint.submit (guest book   |
@@ -15,11 +17,11 @@ and the office's other complaint channels (its standard's, then SP4N-LAPOR).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
-from babel.dates import format_date
-
+from bot.dates import shown_date
 from bot.engine import Option, State, Turn
-from bot.workdays import closing_time, due_date
+from bot.workdays import deadline, due_at
 from handlers import handover, info, registration
 from storage.tickets import new_ticket
 
@@ -34,7 +36,31 @@ CATEGORIES = (
     "sarana",
     "penanganan",
 )
-DAYS = 5
+COMPLAINT_WORDS = re.compile(r"\b(?:pengaduan|aduan|mengadu|komplain|keluhan|complain\w*)\b", re.I)
+WHERE_WORDS = re.compile(
+    r"\b(?:mana|kemana|gimana|bagaimana|caranya|cara|saluran|lewat apa|kontak|where|how)\b", re.I
+)
+
+
+def asks_where(text: str) -> bool:
+    """True for a question about how or where to complain ("pengaduan lewat mana"), which the
+    office's channels answer, rather than a wish to file one here."""
+    return bool(COMPLAINT_WORDS.search(text) and WHERE_WORDS.search(text))
+
+
+def prompt_channels(turn: Turn) -> None:
+    turn.say(info.complaint_text(turn, turn.office))
+    options = [Option("ajukan", turn.t("pg_file_here")), Option("menu", turn.t("menu_back"))]
+    turn.say(turn.t("pg_channels_prompt"), options)
+
+
+def handle_channels(turn: Turn) -> str:
+    if turn.choice == "ajukan":
+        return "complaint.category"
+    if turn.choice == "menu":
+        return "menu.main"
+    turn.say(turn.t("not_understood"))
+    return "complaint.channels"
 
 
 def prompt_category(turn: Turn) -> None:
@@ -81,7 +107,7 @@ def handle_file(turn: Turn) -> str:
 def prompt_submit(turn: Turn) -> None:
     office, pg = turn.office, turn.slots.pop("pg")
     category = turn.texts.get("id", f"pg_cat_{pg['category']}")
-    due = due_date(office, dt.datetime.now(dt.UTC), DAYS)
+    due = deadline(office, "pengaduan", dt.datetime.now(dt.UTC))
     ticket = new_ticket(
         turn.session,
         "PG",
@@ -89,17 +115,21 @@ def prompt_submit(turn: Turn) -> None:
         turn.visitor,
         f"{category}: {pg['text']}",
         pg,
-        due_at=closing_time(office, due),
+        due_at=due_at(office, due),
     )
     handover.open_thread(turn, ticket, f"[{category}] {pg['text']}")
     if "file" in pg:
         handover.relay_to_topic(turn, ticket, "", *pg["file"])
-    due_text = format_date(due, "full", locale=turn.visitor.lang)
-    turn.say(turn.t("pg_submitted", number=ticket.number, due=due_text))
+    if due:
+        shown = shown_date(due, turn.visitor.lang)
+        turn.say(turn.t("pg_submitted", number=ticket.number, due=shown))
+    else:  # the office's standard promises no time for complaints
+        turn.say(turn.t("pg_submitted_no_due", number=ticket.number))
     turn.say(info.complaint_text(turn, office))
 
 
 STATES = {
+    "complaint.channels": State(prompt_channels, handle_channels),
     "complaint.category": State(prompt_category, handle_category),
     "complaint.text": State(prompt_text, handle_text),
     "complaint.file": State(prompt_file, handle_file),

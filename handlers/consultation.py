@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.config import Service
 from bot.engine import Option, State, Turn
-from bot.workdays import closing_time, due_date
+from bot.workdays import deadline, due_at
 from handlers import handover, rating, registration
 from storage.tickets import new_ticket
 
@@ -80,7 +81,7 @@ def handle_answers(turn: Turn) -> str:
 
 def prompt_open(turn: Turn) -> None:
     office, question = turn.office, turn.slots.pop("ks_question")
-    due = due_date(office, dt.datetime.now(dt.UTC), handover.ANSWER_DAYS)
+    due = deadline(office, Service.KONSULTASI, dt.datetime.now(dt.UTC))
     ticket = new_ticket(
         turn.session,
         "KS",
@@ -88,7 +89,7 @@ def prompt_open(turn: Turn) -> None:
         turn.visitor,
         question,
         {"question": question},
-        due_at=closing_time(office, due),
+        due_at=due_at(office, due),
     )
     handover.open_thread(turn, ticket, question)
 

@@ -12,8 +12,9 @@ per kecamatan ketapang 2024 excel") are taken from them and not asked again.
 | data_request.catalogue | one of these publications, or go on  | library.detail, next detail    |
 | data_request.<detail>  | subject, level, period, format,      | the next missing detail, then  |
 |                        | purpose, notify                      | .confirm                       |
-| data_request.confirm   | send / start again                   | .submit (guest book first when |
-|                        |                                      | missing), .need                |
+| data_request.confirm   | send / change a part / start again   | .submit (guest book first when |
+|                        |                                      | missing), .pick, .need         |
+| data_request.pick      | which part to change                 | that detail, then .confirm     |
 | data_request.submit    | (makes the PD ticket) next?          | status.list, menu.main         |
 """
 
@@ -22,16 +23,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from babel.dates import format_date
-
-from bot.config import Office, Service
+from bot.config import Service
+from bot.dates import shown_date
 from bot.engine import Option, State, Turn
-from bot.workdays import closing_time, due_date
-from handlers import registration, staff
+from bot.workdays import deadline, due_at
+from catalogue.names import short_labels
+from handlers import registration, staff, status
 from handlers.registration import TUJUAN
 from storage.tickets import new_ticket
 
-DEFAULT_DAYS = 5  # "paling lambat 3 sampai 5 hari kerja" when an office configures none
 SUBJECTS = {
     "kependudukan": ("penduduk", "kependudukan", "demografi", "kelahiran", "migrasi"),
     "ketenagakerjaan": ("kerja", "pengangguran", "angkatan kerja", "upah", "sakernas"),
@@ -55,6 +55,7 @@ FORMATS = {
 }
 NOTIFY = ("chat", "email", "keduanya")
 DETAILS = ("subject", "level", "period", "format", "purpose", "notify")
+PER = re.compile(r"\b(?:per|tiap|setiap|menurut|by|each|tingkat|level)\s*$")
 YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 
 
@@ -95,24 +96,46 @@ def understood(need: str) -> dict[str, str]:
     """Details found in the visitor's words: subject, region level, years, file form."""
     words = need.casefold()
     found = {}
-    for detail, table in (("subject", SUBJECTS), ("level", LEVELS), ("format", FORMATS)):
+    for detail, table in (("subject", SUBJECTS), ("format", FORMATS)):
         for key, cues in table.items():
             if any(re.search(rf"\b{re.escape(cue)}", words) for cue in cues):
                 found[detail] = key
                 break
+    if level := _level(words):
+        found["level"] = level
     years = sorted(set(YEAR.findall(need)))
     if years:
         found["period"] = years[0] if len(years) == 1 else f"{years[0]}–{years[-1]}"
     return found
 
 
+def _level(words: str) -> str | None:
+    """The region level asked for: one named after "per"/"tiap"/"menurut" ("per kecamatan")
+    wins over one in a place name ("kab ketapang"); else the finest level named."""
+    named = [
+        (match.start(), key)
+        for key, cues in LEVELS.items()
+        for cue in cues
+        for match in re.finditer(rf"\b{re.escape(cue)}\b", words)
+    ]
+    asked = [key for start, key in named if PER.search(words[:start])]
+    if asked:
+        return asked[0]
+    finest = [key for key in reversed(LEVELS) if key in {key for _, key in named}]
+    return finest[0] if finest else None
+
+
 def _next(turn: Turn) -> str:
+    if "email" not in turn.channels:  # no email sender here: the chat is the only way to tell
+        _dr(turn).setdefault("notify", "chat")
     missing = [d for d in DETAILS if d not in _dr(turn)]
     return f"data_request.{missing[0]}" if missing else "data_request.confirm"
 
 
 def prompt_catalogue(turn: Turn) -> None:
-    options = [Option(f"p{pid}", title[:60]) for pid, title in _dr(turn)["hits"]]
+    hits = _dr(turn)["hits"]
+    labels = short_labels([title for _, title in hits])
+    options = [Option(f"p{pid}", label) for (pid, _), label in zip(hits, labels, strict=True)]
     options.append(Option("lanjut", turn.t("dr_continue")))
     turn.say(turn.t("dr_in_catalogue"), options)
 
@@ -157,6 +180,7 @@ def _detail_state(detail: str, keys: tuple[str, ...], free_text: bool) -> State:
 def prompt_confirm(turn: Turn) -> None:
     options = [
         Option("kirim", turn.t("dr_send")),
+        Option("ubah", turn.t("dr_change")),
         Option("ulang", turn.t("dr_restart")),
         Option("menu", turn.t("menu_back")),
     ]
@@ -165,7 +189,11 @@ def prompt_confirm(turn: Turn) -> None:
 
 def handle_confirm(turn: Turn) -> str:
     if turn.choice == "kirim":
-        return registration.first(turn, "data_request.submit")
+        purpose = _dr(turn)["purpose"]  # the guest book's purpose too: not asked twice
+        tujuan = turn.texts.get("id", f"tujuan_{purpose}") if purpose in TUJUAN else purpose
+        return registration.first(turn, "data_request.submit", known={"tujuan": tujuan})
+    if turn.choice == "ubah":
+        return "data_request.pick"
     if turn.choice == "ulang":
         turn.slots.pop("dr", None)
         return "data_request.need"
@@ -173,6 +201,24 @@ def handle_confirm(turn: Turn) -> str:
         return "menu.main"
     turn.say(turn.t("not_understood"))
     return "data_request.confirm"
+
+
+def prompt_pick(turn: Turn) -> None:
+    options = [Option(d, turn.t(f"dr_label_{d}")) for d in DETAILS if _changeable(turn, d)]
+    turn.say(turn.t("dr_pick"), options)
+
+
+def handle_pick(turn: Turn) -> str:
+    """The part chosen is asked again (the others are kept); then the summary again."""
+    if turn.choice is None:
+        turn.say(turn.t("not_understood"))
+        return "data_request.pick"
+    _dr(turn).pop(turn.choice, None)
+    return f"data_request.{turn.choice}"
+
+
+def _changeable(turn: Turn, detail: str) -> bool:
+    return detail != "notify" or "email" in turn.channels  # the chat is the only way otherwise
 
 
 def summary(turn: Turn, dr: dict, lang: str | None = None) -> str:
@@ -189,11 +235,10 @@ def summary(turn: Turn, dr: dict, lang: str | None = None) -> str:
 def prompt_submit(turn: Turn) -> None:
     office, dr = turn.office, turn.slots.pop("dr")
     dr.pop("hits", None)
-    now = dt.datetime.now(dt.UTC)
-    due = due_date(office, now, _days(office))
-    due_at = closing_time(office, due)
-    ticket = new_ticket(turn.session, "PD", office, turn.visitor, dr["need"], dr, due_at=due_at)
-    shown = format_date(due, "full", locale=turn.visitor.lang)
+    due = deadline(office, Service.PERMINTAAN_DATA, dt.datetime.now(dt.UTC))
+    ticket = new_ticket(
+        turn.session, "PD", office, turn.visitor, dr["need"], dr, due_at=due_at(office, due)
+    )
     take = Option(f"/ambil {ticket.number}", turn.texts.get("id", "staff_take_button"))
     staff.notify(
         turn,
@@ -201,24 +246,20 @@ def prompt_submit(turn: Turn) -> None:
         "staff_data_request",
         [take],
         number=ticket.number,
-        due=format_date(due, "full", locale="id"),
+        due=shown_date(due, "id") if due else turn.texts.get("id", "staff_no_deadline"),
         summary=summary(turn, dr, "id"),
     )
-    turn.say(
-        turn.t("dr_submitted", number=ticket.number, due=shown),
-        [Option("status", turn.t("menu_status")), Option("menu", turn.t("menu_back"))],
-    )
+    if due:
+        said = turn.t("dr_submitted", number=ticket.number, due=shown_date(due, turn.visitor.lang))
+    else:  # the office's standard promises no time for data requests
+        said = turn.t("dr_submitted_no_due", number=ticket.number)
+    turn.say(said, [Option("status", turn.t("menu_status")), Option("menu", turn.t("menu_back"))])
 
 
 def handle_submitted(turn: Turn) -> str:
     if turn.choice == "status":
         return "status.list"
-    return "menu.main"
-
-
-def _days(office: Office) -> int:
-    standard = office.layanan.get(Service.PERMINTAAN_DATA)
-    return (standard.batas_hari_kerja if standard else None) or DEFAULT_DAYS
+    return status.to_menu(turn)
 
 
 STATES = {
@@ -231,5 +272,6 @@ STATES = {
     "data_request.purpose": _detail_state("purpose", TUJUAN, free_text=True),
     "data_request.notify": _detail_state("notify", NOTIFY, free_text=False),
     "data_request.confirm": State(prompt_confirm, handle_confirm),
+    "data_request.pick": State(prompt_pick, handle_pick),
     "data_request.submit": State(prompt_submit, handle_submitted),
 }

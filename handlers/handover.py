@@ -2,10 +2,11 @@
 the office's staff group; the visitor's messages go into the topic and what staff write there
 comes back to the visitor, labelled as a PST officer's.
 
-While relaying, the bot interprets only ``selesai`` (close) and ``menu`` (leave; the ticket stays
-open and staff answers still arrive). Closing — by the visitor, by staff with ``/selesai``, or
-after seven idle days (Bangka Selatan standard, online procedure step 16: "…tidak merespon
-kembali selama 7 (tujuh) hari") — tells both sides, closes the topic and asks for a rating.
+While relaying, the bot interprets only ``selesai``/``done`` (close) and ``menu`` (leave; the
+ticket stays open and staff answers still arrive). Closing — by the visitor, by staff with
+``/selesai``, or after seven idle days (Bangka Selatan standard, online procedure step 16:
+"…tidak merespon kembali selama 7 (tujuh) hari") — tells both sides, closes the topic and asks
+for a rating.
 
 | state           | does                                   | goes to                      |
 |-----------------|----------------------------------------|------------------------------|
@@ -16,11 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from babel.dates import format_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import Office, PstConfig
+from bot.config import Office, PstConfig, Service
+from bot.dates import shown_moment
 from bot.engine import Attachment, Notice, Reply, State, Turn
 from bot.texts import Texts
 from bot.workdays import next_opening, working_days_from
@@ -28,9 +29,9 @@ from handlers import rating
 from storage.models import Ticket, Visitor, utcnow
 
 OPEN = ("baru", "diproses")
+CLOSE_WORDS = {"selesai", "done"}  # the visitor closes the hand-over (Indonesian, English)
 IDLE_CLOSE = dt.timedelta(days=7)
 IDLE_WARN = dt.timedelta(days=6)
-ANSWER_DAYS = 3  # online consultations are served within 3 working days (Bangka Selatan)
 
 
 def topic(office: Office, ticket: Ticket) -> str:
@@ -58,10 +59,8 @@ def open_thread(turn: Turn, ticket: Ticket, first_message: str) -> None:
     turn.say(turn.t("handover_opened", number=ticket.number))
     opens = next_opening(office, dt.datetime.now(dt.UTC))
     if opens:
-        when = format_datetime(
-            opens, "EEEE, d MMMM y HH.mm", tzinfo=office.tz, locale=turn.visitor.lang
-        )
-        turn.say(turn.t("handover_office_closed", when=f"{when} {office.zone_abbr}"))
+        when = shown_moment(opens, office.tz, office.zone_abbr, turn.visitor.lang)
+        turn.say(turn.t("handover_office_closed", when=when))
     turn.slots["handover"] = ticket.number
 
 
@@ -85,7 +84,7 @@ def handle_active(turn: Turn) -> str:
     if ticket is None or ticket.status not in OPEN:
         turn.slots.pop("handover", None)
         return "menu.main"
-    if turn.text.casefold() == "selesai":
+    if turn.text.casefold().strip(".! ") in CLOSE_WORDS:
         return close_by_visitor(turn, ticket)
     ticket.details = {**ticket.details, "last_visitor_at": utcnow().isoformat(), "warned": False}
     relay_to_topic(turn, ticket, turn.inbound.text, turn.inbound.file_path, turn.inbound.file_name)
@@ -178,15 +177,16 @@ def idle_sweep(session: Session, pst: PstConfig, texts: Texts) -> list[Notice]:
 def _remind_unanswered(
     office: Office, ticket: Ticket, since: dt.datetime, texts: Texts
 ) -> list[Notice]:
-    if ticket.details.get("staff_reminded"):
+    answer_days = office.deadline_days(Service.KONSULTASI)
+    if ticket.details.get("staff_reminded") or not answer_days:  # no time promised: no alarm
         return []
     start = since.replace(tzinfo=dt.UTC).astimezone(office.tz).date()
     days = working_days_from(office, start + dt.timedelta(days=1))
-    deadline = [next(days) for _ in range(ANSWER_DAYS)][-1]
+    deadline = [next(days) for _ in range(answer_days)][-1]
     if dt.datetime.now(office.tz).date() <= deadline:
         return []
     ticket.details = {**ticket.details, "staff_reminded": True}
-    text = texts.get("id", "staff_unanswered", number=ticket.number, days=ANSWER_DAYS)
+    text = texts.get("id", "staff_unanswered", number=ticket.number, days=answer_days)
     return [Notice("telegram", str(office.staff_chat_id), Reply(text))]
 
 

@@ -96,6 +96,7 @@ def standard_text(turn: Turn, office: Office, service: Service, mode: Mode) -> s
     lines = [turn.t("info_header", title=std.judul, mode=turn.t(f"mode_{mode.value}"))]
     if std.nomor_sk:
         lines.append(turn.t("info_sk", sk=std.nomor_sk))
+    other = Mode.ONLINE if mode is Mode.LANGSUNG else Mode.LANGSUNG
     for section in SECTIONS:
         items = getattr(std, section).for_mode(mode)
         if items:
@@ -103,6 +104,10 @@ def standard_text(turn: Turn, office: Office, service: Service, mode: Mode) -> s
             lines += (
                 [f"{n}. {item}" for n, item in enumerate(items, 1)] if len(items) > 1 else items
             )
+        elif getattr(std, section).for_mode(other):  # stated for the other mode only
+            section_name = turn.t(f"sec_{section}").rstrip(":").lower()
+            mode_name = turn.t(f"mode_{mode.value}").lower()
+            lines += ["", turn.t("info_not_stated", section=section_name, mode=mode_name)]
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 | state           | asks           | goes to                                   |
 |-----------------|----------------|-------------------------------------------|
 | language.choose | which language | the state the visitor came from, or menu  |
+|                 |                | (office.choose while no office is chosen) |
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def handle(turn: Turn) -> str:
         return "language.choose"
     turn.visitor.lang = lang
     turn.say(turn.t("language_set"))
-    return turn.slots.pop("_return", None) or "menu.main"
+    back = turn.slots.pop("_return", None) or "menu.main"
+    return back if turn.office else "office.choose"
 
 
 STATES = {"language.choose": State(prompt, handle)}

@@ -26,12 +26,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 
 from bot.config import Mode, Service
+from bot.dates import shown_date, shown_moment
 from bot.engine import Attachment, Option, State, Turn
 from bot.workdays import bookable_days, visit_slots
-from catalogue.names import pdf_filename
+from catalogue.names import pdf_filename, short_labels
 from handlers import consultation, rating, registration, staff
 from storage.models import Download, Publication
 from storage.tickets import new_ticket
@@ -39,7 +40,6 @@ from storage.tickets import new_ticket
 PAGE = 5
 ABSTRACT_MAX = 300
 QUERY_MAX = 200
-LABEL_MAX = 60
 
 
 def _lib(turn: Turn) -> dict:
@@ -76,7 +76,10 @@ def prompt_results(turn: Turn) -> None:
     lib = _lib(turn)
     first = lib["page"] * PAGE + 1
     where = turn.t("lib_all_offices") if lib["all"] else turn.office.nama
-    options = [Option(f"p{pid}", _short(title)) for pid, title in lib["hits"]]
+    labels = short_labels([title for _, title in lib["hits"]])
+    options = [
+        Option(f"p{pid}", label) for (pid, _), label in zip(lib["hits"], labels, strict=True)
+    ]
     if lib["total"] > first - 1 + len(lib["hits"]):
         options.append(Option("lainnya", turn.t("lib_more")))
     if not lib["all"]:
@@ -243,7 +246,8 @@ def prompt_reserve_day(turn: Turn) -> None:
     days = bookable_days(turn.office, dt.datetime.now(dt.UTC), 5)
     turn.say(
         turn.t("lib_reserve_day", title=_publication(turn).title),
-        [Option(d.isoformat(), _date(turn, d, "full")) for d in days] + [_menu_option(turn)],
+        [Option(d.isoformat(), shown_date(d, turn.visitor.lang)) for d in days]
+        + [_menu_option(turn)],
     )
 
 
@@ -259,8 +263,11 @@ def handle_reserve_day(turn: Turn) -> str:
 
 def prompt_reserve_time(turn: Turn) -> None:
     turn.say(
-        turn.t("lib_reserve_time", day=_date(turn, _day(turn), "full")),
-        [Option(f"{t:%H:%M}", f"{t:%H.%M}") for t in _slots(turn)],
+        turn.t("lib_reserve_time", day=shown_date(_day(turn), turn.visitor.lang)),
+        [
+            Option(f"{t:%H:%M}", format_time(t, "short", locale=turn.visitor.lang))
+            for t in _slots(turn)
+        ],
     )
 
 
@@ -270,7 +277,7 @@ def handle_reserve_time(turn: Turn) -> str:
         return "library.reserve_time"
     office, pub = turn.office, _publication(turn)
     when = dt.datetime.combine(_day(turn), dt.time.fromisoformat(turn.choice), office.tz)
-    shown = f"{_date(turn, when.date(), 'full')} {turn.choice.replace(':', '.')} {office.zone_abbr}"
+    shown = shown_moment(when, office.tz, office.zone_abbr, turn.visitor.lang)
     ticket = new_ticket(
         turn.session,
         "PC",
@@ -281,7 +288,12 @@ def handle_reserve_time(turn: Turn) -> str:
         due_at=when,
     )
     staff.notify(
-        turn, office, "staff_print_reservation", number=ticket.number, title=pub.title, when=shown
+        turn,
+        office,
+        "staff_print_reservation",
+        number=ticket.number,
+        title=pub.title,
+        when=shown_moment(when, office.tz, office.zone_abbr, "id"),  # staff read Indonesian
     )
     requirements = (
         office.layanan[Service.PERPUSTAKAAN].persyaratan.for_mode(Mode.LANGSUNG)
@@ -319,12 +331,8 @@ def handle_after(turn: Turn) -> str:
     return handle_query(turn)
 
 
-def _date(turn: Turn, day: dt.date, fmt: str = "long") -> str:
-    return format_date(day, format=fmt, locale=turn.visitor.lang)
-
-
-def _short(title: str) -> str:
-    return title if len(title) <= LABEL_MAX else title[: LABEL_MAX - 1].rstrip() + "…"
+def _date(turn: Turn, day: dt.date) -> str:
+    return format_date(day, format="long", locale=turn.visitor.lang)  # a publication's date
 
 
 def _menu_option(turn: Turn) -> Option:

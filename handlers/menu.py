@@ -14,7 +14,7 @@ import datetime as dt
 import re
 
 from bot.engine import Option, State, Turn
-from handlers import consultation, rating, staff_desk
+from handlers import complaint, consultation, rating, staff_desk
 
 GLOBAL_WORDS = {
     "menu": "menu",
@@ -77,7 +77,8 @@ def route(turn: Turn) -> str | None:
         turn.say(turn.t("welcome"))
         target = target or "menu.main"
     needs_office = turn.office is None and target != "language.choose"
-    if needs_office and (target or turn.convo.state != "office.choose"):
+    # The language question may come before the office one; its answer must be read first.
+    if needs_office and (target or turn.convo.state not in ("office.choose", "language.choose")):
         return "office.choose"
     return target
 
@@ -117,6 +118,8 @@ def prompt_main(turn: Turn) -> None:
 
 
 def handle_main(turn: Turn) -> str:
+    if complaint.asks_where(turn.text):  # "pengaduan lewat mana": the channels answer it
+        return "complaint.channels"
     choice = turn.choice
     if choice == "info":
         return "info.service"

@@ -5,7 +5,8 @@ the office's IKM (``pstbot ikm``). Each service (``ref``) is asked about once.
 
 | state          | asks                            | goes to                      |
 |----------------|---------------------------------|------------------------------|
-| rating.element | U1 … U9: 1–4, or skip, or stop  | rating.element, rating.comment |
+| rating.element | U1 … U9: 1–4 (or its words),    | rating.element, rating.comment |
+|                | or skip, or stop                |                              |
 | rating.comment | a comment, or skip              | menu.main                    |
 """
 
@@ -20,6 +21,7 @@ from storage.models import Rating, Visitor, utcnow
 
 ELEMENTS = 9
 SCORES = ("1", "2", "3", "4")
+WORDS = {"lewati": "lewati", "skip": "lewati", "berhenti": "berhenti", "stop": "berhenti"}
 
 
 def begin(session: Session, visitor: Visitor, office_code: str, service: str, ref: str) -> bool:
@@ -55,13 +57,10 @@ def ask_now(turn: Turn, service: str, ref: str) -> bool:
     return True
 
 
-def question(texts: Texts, lang: str, element: int) -> Reply:
-    """The question for element ``element`` (1–9) with its 1–4 answers, skip and stop."""
-    options = [Option(s, texts.get(lang, f"rating_score_{s}")) for s in SCORES]
-    options += [
-        Option("lewati", texts.get(lang, "rating_skip")),
-        Option("berhenti", texts.get(lang, "rating_stop")),
-    ]
+def question(texts: Texts, lang: str, element: int, channel: str) -> Reply:
+    """The question for element ``element`` (1–9) with its 1–4 answers, skip and stop. Where
+    options are a numbered list (WhatsApp) only the four scores are numbered, by their words
+    ("1. Tidak baik"), and skip and stop are words to type: no "5." that reads as a score."""
     text = texts.get(
         lang,
         "rating_question",
@@ -69,6 +68,14 @@ def question(texts: Texts, lang: str, element: int) -> Reply:
         total=ELEMENTS,
         element=texts.get(lang, f"rating_u{element}"),
     )
+    if channel == "whatsapp":
+        options = [Option(s, texts.get(lang, f"rating_word_{s}")) for s in SCORES]
+        return Reply(f"{text}\n{texts.get(lang, 'rating_words_hint')}", tuple(options))
+    options = [Option(s, texts.get(lang, f"rating_score_{s}")) for s in SCORES]
+    options += [
+        Option("lewati", texts.get(lang, "rating_skip")),
+        Option("berhenti", texts.get(lang, "rating_stop")),
+    ]
     return Reply(text, tuple(options))
 
 
@@ -80,19 +87,34 @@ def invite(
     if not begin(session, visitor, office_code, service, ref):
         return []
     intro = Reply(texts.get(visitor.lang, "rating_intro"))
-    first = question(texts, visitor.lang, 1)
+    first = question(texts, visitor.lang, 1, visitor.channel)
     offered = [[o.key, o.label] for o in first.options]  # what the answer is matched against
     visitor.conversation.slots = {**visitor.conversation.slots, "_options": offered}
     return [Notice.to_visitor(visitor, intro), Notice.to_visitor(visitor, first)]
 
 
 def prompt_element(turn: Turn) -> None:
-    reply = question(turn.texts, turn.visitor.lang, turn.slots["rating"]["element"])
+    element = turn.slots["rating"]["element"]
+    reply = question(turn.texts, turn.visitor.lang, element, turn.visitor.channel)
     turn.say(reply.text, reply.options)
 
 
+def _answer(turn: Turn) -> str | None:
+    """A score "1"–"4", "lewati" or "berhenti": by button, by number, or in words ("baik",
+    "sangat baik", "skip"); other numbers are no answer."""
+    text = " ".join(turn.text.casefold().strip(".!").split())
+    if text.isdigit() and not turn.inbound.payload:
+        return text if text in SCORES else None
+    words = {
+        turn.texts.get(lang, f"rating_word_{s}").casefold(): s
+        for s in SCORES
+        for lang in (turn.visitor.lang, "id")
+    }
+    return words.get(text) or WORDS.get(text) or turn.choice
+
+
 def handle_element(turn: Turn) -> str:
-    choice, state = turn.choice, turn.slots["rating"]
+    choice, state = _answer(turn), turn.slots["rating"]
     if choice is None:
         turn.say(turn.t("rating_unknown"))
         return "rating.element"

@@ -17,6 +17,7 @@ phonenumbers) and kept in the conversation until the visitor saves the whole pro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import phonenumbers
@@ -25,17 +26,23 @@ from email_validator import EmailNotValidError, validate_email
 from bot.engine import Option, State, Turn
 from storage.models import utcnow
 
+# "pakai nomor ini aja", "sama dengan wa ini", "use this number": the WhatsApp number offered.
+THIS_NUMBER = re.compile(r"\b(?:ini|itu|wa|whatsapp|sama|pakai|pake|this|same|use)\b", re.I)
 FIELDS = ("nama", "email", "telepon", "instansi", "pekerjaan", "tujuan")
 PEKERJAAN = ("pelajar", "peneliti", "asn", "bumn", "swasta", "wiraswasta", "lainnya")
 TUJUAN = ("tugas", "penelitian", "perencanaan", "bisnis", "lainnya")
 
 
-def first(turn: Turn, target: str, reason: str = "lib_need_profile") -> str:
+def first(
+    turn: Turn, target: str, reason: str = "lib_need_profile", known: dict[str, str] | None = None
+) -> str:
     """Go to ``target``, through the guest book first when the visitor has no profile yet
-    (saying why with text ``reason``); the guest book resumes ``target`` once saved."""
+    (saying why with text ``reason``); the guest book resumes ``target`` once saved. Fields in
+    ``known`` (``{"tujuan": "Penelitian"}``, already answered in the flow) are not asked."""
     if turn.visitor.registered:
         return target
     turn.slots["_resume"] = target
+    turn.slots["_known"] = known or {}
     turn.say(turn.t(reason))
     return "registration.consent"
 
@@ -51,10 +58,11 @@ def prompt_consent(turn: Turn) -> None:
 
 def handle_consent(turn: Turn) -> str:
     if turn.choice == "setuju":
-        turn.slots["draft"] = {}
+        turn.slots["draft"] = turn.slots.pop("_known", {})
         return "registration.nama"
     if turn.choice == "tidak":
         turn.slots.pop("_resume", None)
+        turn.slots.pop("_known", None)
         turn.say(turn.t("consent_refused"))
         return "menu.main"
     turn.say(turn.t("not_understood"))
@@ -72,10 +80,12 @@ def _text_field(field: str, check: Callable[[str, Turn], str | None]) -> State:
         if value is None:
             turn.say(turn.t(f"reg_bad_{field}"))
             return f"registration.{field}"
-        _draft(turn)[field] = value
-        if turn.slots.get("editing") or field == FIELDS[-1]:
+        draft = _draft(turn)
+        draft[field] = value
+        later = [f for f in FIELDS[FIELDS.index(field) + 1 :] if f not in draft]
+        if turn.slots.get("editing") or not later:
             return "registration.review"
-        return f"registration.{FIELDS[FIELDS.index(field) + 1]}"
+        return f"registration.{later[0]}"
 
     return State(prompt, handle)
 
@@ -105,8 +115,9 @@ def check_email(text: str, _turn: Turn) -> str | None:
 
 
 def check_telepon(text: str, turn: Turn) -> str | None:
-    """A valid phone number (Indonesian when no country code), as E.164."""
-    if turn.choice == "wa":
+    """A valid phone number (Indonesian when no country code), as E.164; the visitor's
+    WhatsApp number when that option is picked or asked for in words ("pakai nomor ini aja")."""
+    if turn.choice == "wa" or _means_this_number(text, turn):
         return turn.visitor.wa_phone
     try:
         number = phonenumbers.parse(text, "ID")
@@ -115,6 +126,12 @@ def check_telepon(text: str, turn: Turn) -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _means_this_number(text: str, turn: Turn) -> bool:
+    """Words without digits that point at the number the visitor writes from (WhatsApp)."""
+    has_digits = any(ch.isdigit() for ch in text)
+    return bool(turn.visitor.wa_phone) and not has_digits and bool(THIS_NUMBER.search(text))
 
 
 def check_instansi(text: str, _turn: Turn) -> str | None:
@@ -188,10 +205,19 @@ def profile_text(turn: Turn, profile: dict[str, str | None]) -> str:
     lines = []
     for field in FIELDS:
         value = profile.get(field) or "-"
-        lines.append(
-            f"{turn.t(f'field_{field}')}: {_pretty(value) if field == 'telepon' else value}"
-        )
+        shown = _pretty(value) if field == "telepon" else _in_own_language(turn, field, value)
+        lines.append(f"{turn.t(f'field_{field}')}: {shown}")
     return "\n".join(lines)
+
+
+def _in_own_language(turn: Turn, field: str, value: str) -> str:
+    """An option stored by its Indonesian label ("Peneliti/dosen"), in the visitor's language;
+    other values as typed."""
+    keys = {"pekerjaan": PEKERJAAN, "tujuan": TUJUAN}.get(field, ())
+    for key in keys:
+        if turn.texts.get("id", f"{field}_{key}") == value:
+            return turn.t(f"{field}_{key}")
+    return value
 
 
 def _pretty(e164: str) -> str:

@@ -37,8 +37,11 @@ WINDOW = dt.timedelta(hours=24)  # WhatsApp's customer service window
 class Desk:
     """One staff command: the office, the sender, and what to say to whom."""
 
-    def __init__(self, session: Session, inbound: Inbound, office: Office, texts: Texts):
+    def __init__(
+        self, session: Session, inbound: Inbound, office: Office, texts: Texts, email: bool
+    ):
         self.session, self.inbound, self.office, self.texts = session, inbound, office, texts
+        self.email = email  # whether an email sender exists
         self.notices: list[Notice] = []
 
     def t(self, key: str, **values) -> str:
@@ -71,14 +74,17 @@ class Desk:
         ).first()
 
 
-def command_handler(pst: PstConfig, texts: Texts) -> Callable[[Session, Inbound], list[Notice]]:
-    """The function the engine runs for a staff chat message."""
+def command_handler(
+    pst: PstConfig, texts: Texts, email: bool = False
+) -> Callable[[Session, Inbound], list[Notice]]:
+    """The function the engine runs for a staff chat message; ``email``: whether notices can
+    go by email (an SMTP sender is configured)."""
 
     def run(session: Session, inbound: Inbound) -> list[Notice]:
         office = next((o for o in pst.offices if str(o.staff_chat_id) == inbound.chat_id), None)
         if office is None:
             return []  # a group that is no office's staff chat
-        desk = Desk(session, inbound, office, texts)
+        desk = Desk(session, inbound, office, texts, email)
         words = (inbound.payload or inbound.text).split(maxsplit=2)
         command = words[0].lower() if words and words[0].startswith("/") else None
         if int(inbound.user_id) not in office.staff_user_ids:
@@ -93,6 +99,18 @@ def command_handler(pst: PstConfig, texts: Texts) -> Callable[[Session, Inbound]
         return desk.notices
 
     return run
+
+
+def file_not_fetched(
+    texts: Texts, reason: str, _session: Session, inbound: Inbound
+) -> list[Notice]:
+    """The answer to a staff message whose file could not be fetched from Telegram: nothing
+    is done with the message; staff are told why, in the topic it came from."""
+    chat = f"{inbound.chat_id}#{inbound.thread_id}" if inbound.thread_id else inbound.chat_id
+    command = " ".join((inbound.payload or inbound.text).split(maxsplit=2)[:2])
+    again = f" dengan {command}" if command.startswith("/") else ""
+    text = texts.get("id", "staff_file_not_fetched", reason=reason, again=again)
+    return [Notice("telegram", chat, Reply(text))]
 
 
 def relay(desk: Desk) -> None:
@@ -169,7 +187,7 @@ def ready(desk: Desk, args: list[str]) -> None:
     ticket.details = {**ticket.details, "file": desk.inbound.file_path}
     ticket.move("siap", actor=desk.inbound.user_id)
     desk.answer("staff_ready", number=ticket.number)
-    deliver_ready(desk.notices, desk.office, desk.texts, ticket)
+    deliver_ready(desk.notices, desk.office, desk.texts, ticket, desk.email)
     if not ticket.details.get("held"):  # a held file: the window is closed, ask later
         desk.notices += rating.invite(
             desk.session,
@@ -196,14 +214,18 @@ def refuse(desk: Desk, args: list[str]) -> None:
     )
 
 
-def deliver_ready(notices: list[Notice], office: Office, texts: Texts, ticket: Ticket) -> None:
+def deliver_ready(
+    notices: list[Notice], office: Office, texts: Texts, ticket: Ticket, email: bool = True
+) -> None:
     """Queue the "data ready" notice with the file: on the visitor's channel (a template when
     WhatsApp's 24-hour window is closed; the file is then held until the visitor answers) and
-    by email when the visitor asked for it."""
+    by email when the visitor asked for it and ``email`` (a sender) exists — else on the chat."""
     visitor = ticket.visitor
     file = handover.ticket_file(ticket.details["file"])
     text = texts.get(visitor.lang, "notice_ready", number=ticket.number)
     via = ticket.details.get("notify", "chat")
+    if not (email and visitor.email):
+        via = "chat"
     if via in ("chat", "keduanya"):
         silent = visitor.last_inbound_at is None or utcnow() - visitor.last_inbound_at > WINDOW
         template = office.whatsapp_templates.get("data_siap")
@@ -213,7 +235,7 @@ def deliver_ready(notices: list[Notice], office: Office, texts: Texts, ticket: T
             ticket.details = {**ticket.details, "held": True}
         else:
             notices.append(Notice.to_visitor(visitor, Reply(text, attachment=file)))
-    if via in ("email", "keduanya") and visitor.email:
+    if via in ("email", "keduanya"):
         notices.append(
             Notice("email", visitor.email, Reply(text, attachment=file), lang=visitor.lang)
         )

@@ -1,18 +1,19 @@
 """*Status*: every ticket of the visitor with its status and due date ("status", "cek PD-…").
 
-| state       | shows                                 | goes to   |
-|-------------|---------------------------------------|-----------|
-| status.list | the visitor's tickets, newest first   | menu.main |
+| state       | shows                                 | goes to                         |
+|-------------|---------------------------------------|---------------------------------|
+| status.list | the visitor's tickets, newest first   | menu.main, or the service typed |
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from babel.dates import format_date
 from sqlalchemy import select
 
+from bot.dates import shown_date
 from bot.engine import Option, State, Turn
+from handlers import menu
 from storage.models import Ticket
 
 SHOWN = 10
@@ -47,12 +48,21 @@ def ticket_line(turn: Turn, ticket: Ticket) -> str:
     if ticket.due_at and ticket.status in ("baru", "diproses"):
         tz = turn.pst.office(ticket.office_code).tz
         due = ticket.due_at.replace(tzinfo=dt.UTC).astimezone(tz).date()
-        line += "\n" + turn.t("status_due", due=format_date(due, "full", locale=turn.visitor.lang))
+        line += "\n" + turn.t("status_due", due=shown_date(due, turn.visitor.lang))
     return line
 
 
 def handle(turn: Turn) -> str:
-    return "menu.main"
+    return to_menu(turn)
+
+
+def to_menu(turn: Turn) -> str:
+    """Leave a list or a finished ticket for the menu; words typed there ("konsultasi") are
+    read as a choice of the main menu instead of being dropped."""
+    if turn.choice == "menu" or not turn.text:
+        return "menu.main"
+    turn.slots["_options"] = [[key, turn.t(f"menu_{key}")] for key in menu.ENTRIES]
+    return menu.handle_main(turn)
 
 
 STATES = {"status.list": State(prompt, handle)}

@@ -123,13 +123,18 @@ class _Visitor:
         self, name: str, email: str, phone: str, institution: str, occupation: str, purpose: str
     ) -> None:
         """Agree, answer every guest-book question (``phone`` "1" takes the offered WhatsApp
-        number) and save."""
+        number; ``purpose`` only when asked: a data request gave it already) and save."""
         self.taps("Setuju")
         for answer in (name, email, phone, institution):
             self.says(answer)
         self.taps(occupation)
-        self.taps(purpose)
+        if purpose in self.offered():
+            self.taps(purpose)
         self.taps("Simpan")
+
+    def offered(self) -> dict[str, str]:
+        """The options of the newest message, label → what answering with it sends."""
+        raise NotImplementedError
 
     def save_transcript(self, name: str) -> None:
         """Keep the conversation as ``$PSTBOT_TRANSCRIPTS/<name>.txt`` when that is set."""
@@ -202,6 +207,9 @@ class TelegramVisitor(_Visitor):
         response = self.post(self.message_update(text))
         assert response.status_code == 200, response.text
         return response
+
+    def offered(self) -> dict[str, str]:
+        return self.buttons()
 
     def buttons(self) -> dict[str, str]:
         """Label → callback_data of the inline keyboard on the newest message."""
@@ -288,6 +296,9 @@ class WhatsAppVisitor(_Visitor):
         assert response.status_code == 200, response.text
         assert "<Response/>" in response.text
         return response
+
+    def offered(self) -> dict[str, str]:
+        return self.options()
 
     def options(self) -> dict[str, str]:
         """Label → number of the numbered list in the newest message."""

@@ -18,7 +18,8 @@ def test_shipped_config_has_the_five_offices_of_the_standards(pst):
     assert [o.code for o in pst.offices] == ["6106", "3324", "7601", "1905", "6571"]
     zones = {o.code: o.zone_abbr for o in pst.offices}
     assert zones == {"6106": "WIB", "3324": "WIB", "7601": "WITA", "1905": "WIB", "6571": "WITA"}
-    assert set(pst.office("6106").layanan) == {Service.PERPUSTAKAAN, Service.PERMINTAAN_DATA}
+    ketapang = {Service.PERPUSTAKAAN, Service.PERMINTAAN_DATA, Service.KONSULTASI}  # steps 3-5
+    assert set(pst.office("6106").layanan) == ketapang
     assert set(pst.office("1905").layanan) == {Service.KONSULTASI}
     for office in pst.offices:
         channels = pst.complaint_channels(office)

@@ -31,8 +31,7 @@ def _request_as_whatsapp_visitor(pstbot, twilio_api, phone: str) -> tuple[WhatsA
     assert "Kabupaten Ketapang Dalam Angka 2024" in offered  # the catalogue comes first
     wa.taps("Lanjutkan permintaan data")
     assert "Untuk keperluan apa" in wa.reads()  # subject, level, period, form taken from NEED
-    wa.taps("Penelitian")
-    wa.taps("Lewat chat ini")
+    wa.taps("Penelitian")  # no email sender here: the chat is the only way, not asked
     summary = wa.reads()
     for line in (
         "Subjek: Kependudukan",
@@ -163,7 +162,6 @@ def test_telegram_visitor_gets_the_file_as_a_document(pstbot, telegram_api):
     tg.reads()
     tg.taps("Lanjutkan permintaan data")
     tg.taps("Bisnis")
-    tg.taps("Lewat chat ini")
     assert "Periode: 2020–2024" in tg.reads()
     tg.taps("Kirim permintaan")
     number = re.search(r"PD-6106-\d{8}-\d{4}", tg.reads())[0]

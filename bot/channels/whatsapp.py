@@ -41,7 +41,9 @@ from bot.texts import Texts
 
 logger = logging.getLogger(__name__)
 CHANNEL = "whatsapp"
-BODY_MAX = 1600
+# Texts are split well before Twilio's 1600-character limit: a message of more than about 1000
+# characters fills several phone screens (a standard's read-out reached 1458).
+READABLE_MAX = 1000
 PREFIX = "whatsapp:"
 E164_DIGITS = 15  # ITU-T E.164: at most 15 digits
 WHATSAPP_ADDRESS = re.compile(r"whatsapp:\+[1-9][0-9]{6,14}")
@@ -93,7 +95,8 @@ def _address(value: str, what: str) -> str:
 def render(chat_id: str, reply_from: str | None, lang: str, reply: Reply, texts: Texts):
     """``messages.create`` calls for ``reply``: an approved template (``content_sid`` and
     ``content_variables``, for outside the 24-hour window) when the reply carries one; else the
-    text with options numbered, long texts split at 1600; a
+    text with options numbered, long texts split at paragraph ends into pieces of at most
+    :data:`READABLE_MAX` characters (Twilio allows 1600); a
     file goes with the last piece as ``media_download`` (a signed link is made when sending)."""
     if reply.template:
         sid, variables = reply.template
@@ -104,7 +107,7 @@ def render(chat_id: str, reply_from: str | None, lang: str, reply: Reply, texts:
             "content_variables": json.dumps(variables),
         }
         return [("messages.create", payload)]
-    pieces = split_text(numbered(reply, texts, lang), BODY_MAX) or [""]  # a file alone
+    pieces = split_text(numbered(reply, texts, lang), READABLE_MAX) or [""]  # a file alone
     calls = [
         (
             "messages.create",
