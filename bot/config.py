@@ -209,9 +209,10 @@ class PstConfig(_Strict):
         return [*office.pengaduan.saluran, *extra]
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML's safe loader without its implicit dates: "2026-13-45" stays a string, so the
-    schema reports it with its key and line instead of PyYAML raising mid-parse."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """YAML's safe loader (libyaml's when installed) without its implicit dates: "2026-13-45"
+    stays a string, so the schema reports it with its key and line instead of PyYAML raising
+    mid-parse."""
 
     yaml_implicit_resolvers: ClassVar = {
         first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]

@@ -25,6 +25,7 @@ from werkzeug.utils import secure_filename
 
 from bot.config import PstConfig
 from catalogue.filecache import FetchError, FileCache
+from catalogue.samples import ensure_sample_files
 from catalogue.watermark import Stamp, WatermarkError, stamp
 from storage.db import Database
 from storage.models import Download, Publication, Visitor
@@ -79,7 +80,7 @@ class Downloads:
         if kind == "unduh":
             if not DOWNLOAD_ID.fullmatch(ref):
                 raise LookupError(key)
-            return self._stamped(ref) if fetch else self._prepared(key, ref)
+            return self._stamped(ref, fetch)
         if kind == "tiket":
             path = (self.tickets_dir / ref).resolve()
             if not (path.is_relative_to(self.tickets_dir.resolve()) and path.is_file()):
@@ -87,17 +88,15 @@ class Downloads:
             return path
         raise LookupError(key)
 
-    def _prepared(self, key: str, download_id: str) -> Path:
-        dst = self.out_dir / f"{download_id}.pdf"
-        if dst.exists():
-            return dst
+    def _in_background(self, key: str) -> NotReady:
+        """Start preparing ``key`` on the files thread (once); the NotReady to raise."""
         with self._preparing_lock:
             if key in self._failed:
                 raise LookupError(f"{key}: {self._failed[key]}")
             if key not in self._preparing:
                 self._preparing.add(key)
                 self._pool.submit(self._prepare, key)
-        raise NotReady(key)
+        return NotReady(key)
 
     def _prepare(self, key: str) -> None:
         try:
@@ -118,7 +117,7 @@ class Downloads:
         """Wait for background preparations to end."""
         self._pool.shutdown(wait=True)
 
-    def _stamped(self, download_id: str) -> Path:
+    def _stamped(self, download_id: str, fetch: bool = True) -> Path:
         dst = self.out_dir / f"{download_id}.pdf"
         if dst.exists():
             return dst
@@ -132,7 +131,13 @@ class Downloads:
         if row is None:
             raise LookupError(download_id)
         download, pub, visitor = row
-        src = self.files_dir / pub.local_file if pub.local_file else self.cache.fetch(pub.pdf_url)
+        if pub.local_file:
+            ensure_sample_files(self.files_dir, [pub])  # a demonstration record's, on first use
+            src = self.files_dir / pub.local_file
+        elif fetch or self.cache.path(pub.pdf_url).exists():
+            src = self.cache.fetch(pub.pdf_url)
+        else:  # another server: never waited for on the send path
+            raise self._in_background(f"unduh/{download_id}")
         office = self.pst.office(download.office_code)
         when = download.created_at.replace(tzinfo=dt.UTC).astimezone(office.tz)
         self.out_dir.mkdir(parents=True, exist_ok=True)

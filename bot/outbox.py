@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -54,12 +55,22 @@ class Courier:
         self.first_delay = first_delay
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="courier")
         self.alerts: dict[str, str] = {}  # channel → the error that needs the operator
+        self._queued: set[tuple[str, str]] = set()
+        self._queued_lock = threading.Lock()
 
     def kick(self, channel: str, chat_id: str) -> None:
-        """Deliver a chat's due rows soon, on a worker thread (the webhook answers at once)."""
+        """Deliver a chat's due rows soon, on a worker thread (the webhook answers at once).
+        A chat already waiting for a thread is not queued twice, so a backlog cannot pile up
+        while sends are slow."""
+        with self._queued_lock:
+            if (channel, chat_id) in self._queued:
+                return
+            self._queued.add((channel, chat_id))
         self._pool.submit(self._safely, channel, chat_id)
 
     def _safely(self, channel: str, chat_id: str) -> None:
+        with self._queued_lock:  # from here on, a new kick queues another round
+            self._queued.discard((channel, chat_id))
         try:
             self.deliver_chat(channel, chat_id)
         except Exception:  # a worker thread must log, not die silently; the row stays pending

@@ -23,7 +23,6 @@ from bot.settings import Settings
 from bot.texts import Texts
 from catalogue.importer import load_default
 from catalogue.kb import KnowledgeBase
-from catalogue.samples import ensure_sample_files
 from catalogue.search import SearchIndex
 from handlers import handover, staff_desk
 from storage.db import Database, migrate
@@ -111,18 +110,14 @@ class Service:
         self.scheduler: scheduler.Scheduler | None = None
 
     def load_catalogue(self) -> None:
-        """Load the shipped catalogue into an empty database, create the sample PDFs it
-        points at, (re)build the search index and load the consultation knowledge base."""
+        """Load the shipped catalogue into an empty database, (re)build the search index and
+        load the consultation knowledge base. (The sample PDFs of the demonstration records
+        are made when first downloaded.)"""
         with self.db.transaction() as session:
             empty = not session.scalar(select(func.count(Publication.id)))
         if empty:
             counts = load_default(self.db)
             logger.info("empty catalogue: loaded the shipped publications %s", counts)
-        with self.db.transaction() as session:
-            samples = session.scalars(
-                select(Publication).where(Publication.local_file.startswith("samples/"))
-            ).all()
-        ensure_sample_files(self.downloads.files_dir, samples)
         self.engine.catalogue = SearchIndex.from_db(self.db)
         self.engine.kb = KnowledgeBase.load()
 

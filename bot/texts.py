@@ -25,7 +25,8 @@ class Texts:
     @classmethod
     def load(cls, folder: Path = LOCALES) -> Texts:
         """Read every ``*.yaml`` catalogue in ``folder``."""
-        return cls({p.stem: yaml.safe_load(p.read_text("utf-8")) for p in folder.glob("*.yaml")})
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ten times faster
+        return cls({p.stem: yaml.load(p.read_text("utf-8"), loader) for p in folder.glob("*.yaml")})
 
     @property
     def languages(self) -> list[str]:

@@ -145,7 +145,8 @@ class KnowledgeBase:
         """
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed
+            data = yaml.load(path.read_text(encoding="utf-8"), loader)
         except OSError as exc:
             raise KnowledgeBaseError(f"{path}: cannot read ({exc.strerror})") from exc
         except yaml.YAMLError as exc:

@@ -382,6 +382,7 @@ def test_fuzzed_signed_whatsapp_forms_never_answer_5xx(wa, field, value):
 def test_download_links_to_missing_or_escaping_files_answer_404(pstbot):
     downloads = pstbot.service.downloads
     outside = downloads.out_dir.parent / "rahasia.pdf"
+    outside.parent.mkdir(parents=True, exist_ok=True)
     outside.write_bytes(b"%PDF-1.4 secret")
     for key in ("unduh/tidakada", "unduh/../rahasia", "tiket/../rahasia.pdf", "lain/x"):
         token = downloads._signer.dumps(key)

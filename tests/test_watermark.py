@@ -24,10 +24,11 @@ from reportlab.pdfgen.canvas import Canvas
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from bot.downloads import Downloads, NotReady
 from catalogue.filecache import FetchError, FileCache
 from catalogue.samples import NOTICE, ensure_sample_files, make_sample_pdf
 from catalogue.watermark import BOTTOM, Stamp, WatermarkError, printable, stamp
-from storage.models import Publication
+from storage.models import Download, Publication, Visitor
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 STAMP = Stamp(
@@ -505,3 +506,54 @@ def test_two_threads_fetching_one_url_make_one_request(server, sample, tmp_path)
     assert paths[0].read_bytes() == sample.read_bytes()
     assert server.requests["/slow.pdf"] == 1
     assert cache_files(tmp_path) == [paths[0].name]
+
+
+def _remote_download(db, url: str, download_id: str) -> str:
+    """A visitor's download of a publication whose PDF is only at ``url``; its attachment key."""
+    with db.transaction() as session:
+        visitor = Visitor(channel="telegram", user_id=download_id, chat_id="1", nama="Rina")
+        pub = Publication(
+            domain="6106", pub_id=download_id, title="Ketapang Dalam Angka", pdf_url=url
+        )
+        session.add_all([visitor, pub])
+        session.flush()
+        session.add(
+            Download(
+                download_id=download_id,
+                visitor_id=visitor.id,
+                publication_id=pub.id,
+                office_code="6106",
+            )
+        )
+    return f"unduh/{download_id}"
+
+
+def test_the_send_path_never_waits_for_a_remote_pdf(db, pst, server, tmp_path):
+    downloads = Downloads(db, pst, tmp_path, "secret-key-0123456789", "https://pst.example")
+    try:
+        ready = _remote_download(db, f"{server.base_url}/slow.pdf", "lambat01")
+        missing = _remote_download(db, f"{server.base_url}/tidak-ada.pdf", "hilang01")
+        for key in (ready, missing):
+            started = time.monotonic()
+            with pytest.raises(NotReady):
+                downloads.path(key, fetch=False)
+            assert time.monotonic() - started < 0.3  # the 0.5 s server is not waited for
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                path = downloads.path(ready, fetch=False)
+                break
+            except NotReady:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        assert "lambat01" in "".join(p.extract_text() for p in PdfReader(path).pages)
+        while True:  # a PDF the server does not have fails for good, not "being prepared"
+            try:
+                downloads.path(missing, fetch=False)
+            except NotReady:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            except LookupError:
+                break
+    finally:
+        downloads.close()
