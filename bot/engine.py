@@ -144,7 +144,6 @@ class Turn:
         session: Session,
         catalogue: Any = None,
         kb: Any = None,
-        channels: frozenset[str] = frozenset(),
     ) -> None:
         self.inbound = inbound
         self.visitor = visitor
@@ -153,7 +152,7 @@ class Turn:
         self.session = session
         self.catalogue = catalogue
         self.kb = kb
-        self.channels = channels  # the channels that can deliver (those with a sender)
+        self.channels: frozenset[str] = frozenset()  # those that can deliver (have a sender)
         self.texts = texts
         self.replies: list[Reply] = []
         self.notices: list[Notice] = []  # messages to others: staff, email
@@ -254,16 +253,8 @@ class Engine:
                 logger.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
                 return set()
             visitor = _load_visitor(session, inbound)
-            turn = Turn(
-                inbound,
-                visitor,
-                self.pst,
-                self.texts,
-                session,
-                self.catalogue,
-                self.kb,
-                self.channels,
-            )
+            turn = Turn(inbound, visitor, self.pst, self.texts, session, self.catalogue, self.kb)
+            turn.channels = self.channels
             self._run(turn)
             turn.convo.slots = turn.slots
             return self._enqueue(session, turn)

@@ -74,7 +74,7 @@ def test_use_this_number_in_words_at_the_phone_question(pstbot, twilio_api, answ
     wa.taps("Wiraswasta")
     wa.taps("Bisnis")
     assert "Telepon: +62 813-5550-0001" in wa.reads()
-    wa.save_transcript("defect-04-use-this-number")
+    wa.save_transcript(f"defect-04-use-this-number-{answer.split()[0]}")
 
 
 def _guest_book(visitor, phone: str = "081255007788") -> None:
