@@ -107,3 +107,12 @@ def next_opening(office: Office, now: dt.datetime) -> dt.datetime | None:
             return dt.datetime.combine(today, hours.buka, office.tz)
     day = next(working_days_from(office, today + dt.timedelta(days=1)))
     return dt.datetime.combine(day, office.jam_layanan[WEEKDAYS[day.weekday()]].buka, office.tz)
+
+
+def working_days_left(office: Office, today: dt.date, due: dt.date) -> int:
+    """Working days of ``office`` after ``today`` up to ``due`` (included): 0 when due today,
+    1 when due on the next working day; negative, the working days late, when ``due`` has passed
+    (−1 on the first working day after it). Both are the office's local dates."""
+    first, last, sign = (today, due, 1) if due >= today else (due, today, -1)
+    span = (first + dt.timedelta(days=n) for n in range(1, (last - first).days + 1))
+    return sign * sum(1 for day in span if is_working_day(office, day))
