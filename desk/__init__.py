@@ -13,6 +13,7 @@ without an office (an admin) sees every office.
 | /desk/antrian         | desk/guestbook.py   | today's queue, call next, register a walk-in  |
 | /desk/bukutamu[.xlsx] | desk/guestbook.py   | the guest book of a date range, Excel export  |
 | /desk/laporan[.xlsx]  | desk/reports.py     | IKM and the monthly service report            |
+| /desk/sehat           | desk/health.py      | outbox, scheduler and database (admins only)  |
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import datetime as dt
 import logging
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
@@ -53,7 +55,7 @@ def init_app(app: Flask, service: Service) -> None:
     csrf.init_app(app)
     for name, fn in FILTERS.items():
         app.jinja_env.filters[name] = fn
-    from desk import auth, guestbook, reports, tickets  # noqa: F401  (routes on bp)
+    from desk import auth, guestbook, health, reports, tickets  # noqa: F401  (routes on bp)
 
     app.register_blueprint(bp)
 
@@ -75,4 +77,9 @@ def _day(value: dt.date | None, pattern: str = "EEE, d MMM y") -> str:
     return "–" if value is None else format_date(value, pattern, locale="id")
 
 
-FILTERS = {"local": _local, "day": _day}
+def _number(value):
+    """Numbers with the Indonesian decimal comma (6,9); anything else as it is."""
+    return format_decimal(value, locale="id") if isinstance(value, int | float) else value
+
+
+FILTERS = {"local": _local, "day": _day, "number": _number}

@@ -4,12 +4,13 @@ on time, overdue, first response and time to finish), downloads — on the page 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import statistics
 from dataclasses import dataclass
 
-from flask import flash, render_template, request, send_file
+from flask import Response, flash, render_template, request, send_file
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import func, select
@@ -204,6 +205,24 @@ def report():
     )
 
 
+def rows(r: Report) -> list[tuple[list, bool]]:
+    """The report as table rows for the downloads: (cells, is a header row)."""
+    out: list[tuple[list, bool]] = [
+        ([f"Laporan layanan PST {r.office.nama}, {r.first} s.d. {r.last}"], True),
+        ([], False),
+    ]
+    out += [([name, value], False) for name, value in r.counts]
+    out += [([], False), (list(KIND_HEADER), True)] + [(k.cells(), False) for k in r.kinds]
+    out += [([], False), (["Kode", "Unsur", "Responden", "NRR"], True)]
+    for e in r.ikm.elements:
+        nrr = "" if e.nrr is None else float(ikm.round_half_up(e.nrr, 2))
+        out.append(([e.code, e.name, e.respondents, nrr], False))
+    grade = r.ikm.grade
+    out.append((["IKM", "" if r.ikm.ikm is None else float(r.ikm.ikm)], True))
+    out.append((["Mutu", "" if grade is None else f"{grade[0]} ({grade[1]})"], False))
+    return out
+
+
 @bp.get("/laporan.xlsx")
 @login_required
 def report_xlsx():
@@ -212,27 +231,10 @@ def report_xlsx():
     book = Workbook()
     sheet = book.active
     sheet.title = "Laporan"
-    bold = Font(bold=True)
-    sheet.append([f"Laporan layanan PST {office.nama}, {r.first} s.d. {r.last}"])
-    sheet.append([])
-    for name, value in r.counts:
-        sheet.append([name, value])
-    sheet.append([])
-    sheet.append(list(KIND_HEADER))
-    for cell in sheet[sheet.max_row]:
-        cell.font = bold
-    for row in r.kinds:
-        sheet.append(row.cells())
-    sheet.append([])
-    sheet.append(["Kode", "Unsur", "Responden", "NRR"])
-    for cell in sheet[sheet.max_row]:
-        cell.font = bold
-    for e in r.ikm.elements:
-        nrr = "" if e.nrr is None else float(ikm.round_half_up(e.nrr, 2))
-        sheet.append([e.code, e.name, e.respondents, nrr])
-    grade = r.ikm.grade
-    sheet.append(["IKM", "" if r.ikm.ikm is None else float(r.ikm.ikm)])
-    sheet.append(["Mutu", "" if grade is None else f"{grade[0]} ({grade[1]})"])
+    for cells, header in rows(r):
+        sheet.append(cells)
+        for cell in sheet[sheet.max_row] if header else ():
+            cell.font = Font(bold=True)
     out = io.BytesIO()
     book.save(out)
     out.seek(0)
@@ -241,4 +243,22 @@ def report_xlsx():
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         as_attachment=True,
         download_name=f"laporan-pst-{office.code}-{r.first:%Y-%m}.xlsx",
+    )
+
+
+@bp.get("/laporan.csv")
+@login_required
+def report_csv():
+    office = chosen_office()
+    r = build(office, *_month())
+    out = io.StringIO()
+    csv.writer(out).writerows(cells for cells, _ in rows(r))
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": (
+                f"attachment; filename=laporan-pst-{office.code}-{r.first:%Y-%m}.csv"
+            )
+        },
     )

@@ -4,8 +4,10 @@ guest book's Excel export and the monthly report."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
+import re
 
 import httpx
 import time_machine
@@ -262,6 +264,34 @@ def test_report_counts_tickets_and_ikm(pstbot, twilio_api):
     assert rows["Tiket dibuka"][1] == 1
     assert rows["Permintaan data"][1:5] == (1, 0, 0, 1)  # opened, finished, refused, open
     assert rows["U1"][2] == 0
+
+
+def test_report_as_csv_and_health_for_admins_only(pstbot, twilio_api):
+    _request_as_whatsapp_visitor(pstbot, twilio_api, "+6281255500081")
+    staff = _desk(pstbot, "ani", "6106")
+    table = list(csv.reader(io.StringIO(staff.http.get("/desk/laporan.csv").text)))
+    assert ["Tiket dibuka", "1"] in table
+    assert table[-2][0] == "IKM" and table[-2][1] == ""  # no survey answers yet: no IKM
+    assert staff.http.get("/desk/sehat").status_code == 403
+    assert "Sistem" not in staff.get("/desk/tiket").text
+    admin = _desk(pstbot, "admin", None)
+    page = admin.get("/desk/sehat").text
+    assert "Kotak keluar" in page and "outbox-retry" in page and "— berjalan" in page
+    sent = re.search(r"Terkirim 24 jam terakhir</td><td><strong>(\d+)", page)
+    assert int(sent[1]) > 5  # the visitor's conversation went out
+    assert "skema revisi 0007" in page
+
+
+def test_no_queue_number_while_the_office_is_closed(pstbot, telegram_api):
+    sunday = dt.datetime(2026, 12, 6, 3, 0, tzinfo=dt.UTC)  # 10.00 WIB, a Sunday
+    with time_machine.travel(sunday, tick=True):
+        tg = TelegramVisitor(pstbot, telegram_api, 5550303, "Dodi")
+        tg.says("halo")
+        tg.taps("BPS Kabupaten Ketapang")
+        tg.taps("Ambil nomor antrian")
+        assert "Kantor buka lagi Senin, 7 Desember 2026 08.00 WIB" in tg.reads()
+    with pstbot.service.db.transaction() as session:
+        assert session.scalars(select(Visit)).first() is None
 
 
 def test_staff_accounts_from_the_command_line(tmp_path, test_config, monkeypatch):

@@ -1,0 +1,66 @@
+"""Health at a glance for the operator (admin accounts only): the outbox — waiting, retrying
+after an error, failed for good — the scheduler's jobs and the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, g, render_template
+from sqlalchemy import func, inspect, select, text
+
+from desk import bp
+from desk.auth import login_required, service
+from storage.models import Outbox, utcnow
+
+LATE_JOB = dt.timedelta(minutes=2)  # a job whose next run is this far past: no scheduler runs
+
+
+@bp.get("/sehat")
+@login_required
+def health():
+    if g.staff.office_code is not None:
+        abort(403)  # the outbox and the scheduler belong to the whole deployment
+    db = service().db
+    now = utcnow()
+    with db.transaction() as session:
+        pending = Outbox.status == "pending"
+        counts = {
+            "Menunggu dikirim": session.scalar(
+                select(func.count()).where(pending, Outbox.attempts == 0)
+            ),
+            "Dicoba ulang setelah gagal": session.scalar(
+                select(func.count()).where(pending, Outbox.attempts > 0)
+            ),
+            "Gagal permanen": session.scalar(select(func.count()).where(Outbox.status == "failed")),
+            "Terkirim 24 jam terakhir": session.scalar(
+                select(func.count()).where(
+                    Outbox.status == "sent", Outbox.sent_at >= now - dt.timedelta(days=1)
+                )
+            ),
+        }
+        failures = session.scalars(
+            select(Outbox).where(Outbox.last_error.is_not(None)).order_by(Outbox.id.desc()).limit(5)
+        ).all()
+        jobs = _jobs(session)
+        version = session.scalar(text("SELECT version_num FROM alembic_version"))
+    return render_template(
+        "desk/health.html",
+        counts=counts,
+        failures=failures,
+        jobs=jobs,
+        now=now,
+        late=LATE_JOB,
+        backend=db.engine.dialect.name,
+        version=version,
+    )
+
+
+def _jobs(session) -> list[tuple[str, dt.datetime | None]]:
+    """The scheduler's jobs and their next run (naive UTC), from APScheduler's job table."""
+    if not inspect(session.connection()).has_table("apscheduler_jobs"):
+        return []
+    rows = session.execute(text("SELECT id, next_run_time FROM apscheduler_jobs ORDER BY id"))
+    return [
+        (job, None if t is None else dt.datetime.fromtimestamp(t, dt.UTC).replace(tzinfo=None))
+        for job, t in rows
+    ]
