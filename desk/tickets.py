@@ -120,8 +120,7 @@ def ticket(number: str):
         clock=clock(office, t, utcnow()),
         texts=svc.texts,
         open=t.status in actions.OPEN,
-        closable=t.status in (*actions.OPEN, "siap")
-        and not (t.kind in actions.HANDED_OVER and t.status == "siap"),
+        closable=t.status in actions.closable_from(t),
         plain=PlainForm(),
         ready_form=ReadyForm(),
         refuse_form=RefuseForm(),
@@ -133,6 +132,7 @@ def _messages(db: Session, office: Office, ticket: Ticket) -> list[tuple[dt.date
     messages to the visitor since it was opened that name it or come from staff: (time, to whom,
     text), oldest first."""
     visitor = ticket.visitor
+    from_staff = service().texts.get(visitor.lang, "handover_from_staff", text="").strip()
     rows = db.scalars(
         select(Outbox)
         .where(
@@ -149,7 +149,7 @@ def _messages(db: Session, office: Office, ticket: Ticket) -> list[tuple[dt.date
         p = row.payload
         text = p.get("text") or p.get("caption") or p.get("body") or ""
         to_topic = row.chat_id != visitor.chat_id
-        if text and (to_topic or ticket.number in text or text.startswith("Petugas PST")):
+        if text and (to_topic or ticket.number in text or text.startswith(from_staff)):
             shown.append((row.created_at, "petugas" if to_topic else "pengunjung", text))
     return shown
 

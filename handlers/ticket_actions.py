@@ -112,12 +112,17 @@ def close(session: Session, office: Office, ticket: Ticket, by: str, texts: Text
     Raises:
         Refused: the ticket is already final (or, for KS/PG, not open).
     """
+    _require(ticket, closable_from(ticket))
     if ticket.kind in HANDED_OVER:
-        _require(ticket, OPEN)
         return handover.close(session, office, ticket, texts, by, "handover_closed_by_staff")
-    _require(ticket, (*OPEN, "siap"))
     ticket.move("selesai", actor=by)
     return []
+
+
+def closable_from(ticket: Ticket) -> tuple[str, ...]:
+    """The statuses ``ticket`` can be closed from: open, and for a ticket that is not a
+    hand-over also ``siap`` (delivered, then closed)."""
+    return OPEN if ticket.kind in HANDED_OVER else (*OPEN, "siap")
 
 
 def deliver_ready(office: Office, texts: Texts, ticket: Ticket) -> list[Notice]:

@@ -50,6 +50,10 @@ def test_sign_in_wrong_password_and_sign_out(pstbot):
     assert "Tiket terbuka" in user.page and "Keluar (ani)" in user.page
     user.submit("/desk/keluar")
     assert user.get("/desk/tiket").url.path == "/desk/masuk"
+    user.sign_in()
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=8, minutes=5)  # PSTBOT_DESK_SESSION_HOURS
+    with time_machine.travel(later, tick=True):
+        assert user.get("/desk/tiket").url.path == "/desk/masuk"  # the session expired
 
 
 def test_forms_without_the_csrf_token_are_refused(pstbot, twilio_api):
