@@ -22,6 +22,7 @@ from storage.models import Ticket, Visit
 from tests.conftest import STAFF_CHATS, STAFF_USER
 from tests.desk_client import PASSWORD, DeskUser, add_staff, open_moment
 from tests.harness import StaffMember, TelegramVisitor
+from tests.test_consultation import QUESTION, _open_consultation
 from tests.test_data_request import XLSX, _request_as_whatsapp_visitor
 
 
@@ -129,6 +130,29 @@ def test_refuse_needs_a_reason_the_visitor_reads(pstbot, twilio_api):
     desk.submit(f"/desk/tiket/{number}/ambil")
     assert f"Tiket {number} sudah berstatus ditolak." in desk.flashes()
     assert number not in desk.get("/desk/tiket").text  # no longer open
+
+
+def test_consultation_page_shows_the_talk_and_closing_it_is_the_hand_over_close(
+    pstbot, twilio_api, telegram_api
+):
+    visitor, group, number, topic_id = _open_consultation(
+        pstbot, twilio_api, telegram_api, "+6281377700091"
+    )
+    group.says("Tabelnya ada di publikasi Statistik Perikanan.", topic=topic_id)
+    visitor.reads()
+    desk = _desk(pstbot, "dina", "1905")
+    page = desk.get(f"/desk/tiket/{number}").text
+    assert QUESTION in page  # the topic's header, relayed from the visitor
+    assert "Petugas PST: Tabelnya ada di publikasi Statistik Perikanan." in page
+    desk.submit(f"/desk/tiket/{number}/tutup")
+    assert f"Tiket {number} ditutup oleh dina." in desk.flashes()
+    told = visitor.reads()
+    assert f"Petugas PST menutup tiket {number}" in told and "Penilaian 1/9" in told
+    pstbot.wait_delivered("telegram", f"{STAFF_CHATS['1905']}#{number}")
+    assert [c.ok for c in telegram_api.calls("closeForumTopic")] == [True]
+    assert _ticket(pstbot, number).status == "selesai"
+    desk.submit(f"/desk/tiket/{number}/tutup")
+    assert f"Tiket {number} sudah berstatus selesai." in desk.flashes()
 
 
 def test_walk_in_queue_number_from_the_bot_and_the_call(pstbot, telegram_api):
