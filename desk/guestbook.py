@@ -79,7 +79,9 @@ class RegisterForm(FlaskForm):
     """A walk-in visitor registered at the desk (no chat: nobody is notified)."""
 
     layanan = SelectField("Layanan", validators=[DataRequired()])
-    nama = StringField("Nama", validators=[DataRequired("Isi nama."), Length(min=3, max=100)])
+    nama = StringField(
+        "Nama", validators=[DataRequired("Isi nama."), Length(3, 100, "Nama 3–100 huruf.")]
+    )
     instansi = StringField("Instansi", validators=[Optional(), Length(max=150)])
     pekerjaan = SelectField("Pekerjaan", validators=[Optional()])
     email = EmailField(

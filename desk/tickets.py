@@ -38,7 +38,10 @@ class ReadyForm(FlaskForm):
 class RefuseForm(FlaskForm):
     alasan = TextAreaField(
         "Alasan (dibaca pengunjung)",
-        validators=[DataRequired("Tulis alasannya."), Length(min=actions.MIN_REASON, max=500)],
+        validators=[
+            DataRequired("Tulis alasannya."),
+            Length(actions.MIN_REASON, 500, "Alasan 3–500 huruf, agar pengunjung paham."),
+        ],
     )
 
 
@@ -197,6 +200,8 @@ def ready(number: str):
     form = ReadyForm()
     if not form.validate_on_submit():
         return _form_errors(form, number)
+    with service().db.transaction() as db:
+        _ticket(db, number)  # 404/403 before anything is stored
     path, texts = _keep_upload(form.berkas.data), service().texts
     return _act(
         number,

@@ -138,6 +138,7 @@ def test_desk_in_a_browser(page: Page, pstbot, twilio_api, telegram_api, tmp_pat
         assert "Data Anda sudah siap" in visitor.reads()
         media = [m for m in twilio_api.messages(visitor.chat_id) if m.get("MediaUrl")]
         assert media[-1]["MediaUrl"][0].endswith("/penduduk.xlsx")
+        _shoot(page, "tiket-detail", tmp_path)
 
         page.get_by_role("link", name="Antrian").click()
         expect(page.get_by_text("D-001 Rina Marlina")).to_be_visible()
