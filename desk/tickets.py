@@ -229,7 +229,7 @@ def close(number: str):
     return _act(
         number,
         lambda db, office, t: actions.close(db, office, t, g.staff.name, texts),
-        "desk_closed",
+        "staff_closed",
     )
 
 
