@@ -120,6 +120,7 @@ def ticket(number: str):
         visitor=visitor,
         events=events,
         messages=messages,
+        details=_details(svc.texts, t),
         clock=clock(office, t, utcnow()),
         texts=svc.texts,
         open=t.status in actions.OPEN,
@@ -128,6 +129,19 @@ def ticket(number: str):
         ready_form=ReadyForm(),
         refuse_form=RefuseForm(),
     )
+
+
+def _details(texts, ticket: Ticket) -> list[tuple[str, str]]:
+    """The request's details staff read (labelled as the visitor saw them), and the file sent."""
+    labels = texts.catalogues["id"]
+    shown = [
+        (labels[f"dr_label_{key}"], str(value))
+        for key, value in ticket.details.items()
+        if f"dr_label_{key}" in labels and value and key != "need"  # need: the summary
+    ]
+    if file := ticket.details.get("file"):
+        shown.append(("Berkas", file.rsplit("/", 1)[-1]))
+    return shown
 
 
 def _messages(db: Session, office: Office, ticket: Ticket) -> list[tuple[dt.datetime, str, str]]:
