@@ -20,9 +20,10 @@ from bot.config import Office
 from desk import bp
 from desk.auth import chosen_office, login_required, offices, service
 from desk.tickets import KINDS
-from storage.models import Download, Ticket, Visit, Visitor
+from storage.models import Download, Publication, Ticket, Visit, Visitor
 
 FINISHED = ("siap", "selesai")
+TOP_DOWNLOADS = 20
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Report:
     ikm: ikm.IkmResult
     kinds: list[KindRow]
     counts: list[tuple[str, int]]
+    downloads: list[tuple[str, int]]  # publication title, downloads; most first
 
 
 def _month() -> tuple[dt.date, dt.date]:
@@ -154,7 +156,19 @@ def build(office: Office, first: dt.date, last: dt.date) -> Report:
             ),
             ("Responden survei kepuasan", result.respondents),
         ]
-    return Report(office, first, last, result, kinds, counts)
+        downloads = db.execute(
+            select(Publication.title, func.count(Download.id))
+            .join(Download, Download.publication_id == Publication.id)
+            .where(
+                Download.office_code == office.code,
+                Download.created_at >= start,
+                Download.created_at < end,
+            )
+            .group_by(Publication.id, Publication.title)
+            .order_by(func.count(Download.id).desc(), Publication.title)
+            .limit(TOP_DOWNLOADS)
+        ).all()
+    return Report(office, first, last, result, kinds, counts, [tuple(d) for d in downloads])
 
 
 def _kind_row(kind: str, name: str, tickets: list[Ticket]) -> KindRow:
@@ -217,6 +231,8 @@ def rows(r: Report) -> list[tuple[list, bool]]:
     for e in r.ikm.elements:
         nrr = "" if e.nrr is None else float(ikm.round_half_up(e.nrr, 2))
         out.append(([e.code, e.name, e.respondents, nrr], False))
+    out += [([], False), (["Publikasi", "Unduhan"], True)]
+    out += [([title, n], False) for title, n in r.downloads]
     grade = r.ikm.grade
     out.append((["IKM", "" if r.ikm.ikm is None else float(r.ikm.ikm)], True))
     out.append((["Mutu", "" if grade is None else f"{grade[0]} ({grade[1]})"], False))

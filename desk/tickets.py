@@ -52,14 +52,18 @@ class PlainForm(FlaskForm):
 @dataclass(frozen=True)
 class Clock:
     """Where a ticket stands against its due date: ``days`` working days left (negative: late),
-    ``overdue`` once the due time has passed."""
+    ``overdue`` once the due time has passed; ``delivered`` once staff marked it ready (the
+    clock stops)."""
 
     due: dt.date | None
     days: int | None
     overdue: bool
+    delivered: bool = False
 
     @property
     def text(self) -> str:
+        if self.delivered:
+            return "sudah dikirim, menunggu ditutup"
         if self.days is None:
             return "tanpa batas waktu"
         if self.overdue:
@@ -71,8 +75,10 @@ class Clock:
 def clock(office: Office, ticket: Ticket, now: dt.datetime) -> Clock:
     """The clock of ``ticket`` at ``now`` (naive UTC), counted in ``office``'s working days."""
     if ticket.due_at is None:
-        return Clock(None, None, False)
+        return Clock(None, None, False, ticket.status == "siap")
     due = ticket.due_at.replace(tzinfo=dt.UTC).astimezone(office.tz).date()
+    if ticket.status not in actions.OPEN:
+        return Clock(due, None, False, delivered=True)
     today = now.replace(tzinfo=dt.UTC).astimezone(office.tz).date()
     return Clock(due, working_days_left(office, today, due), ticket.due_at < now)
 

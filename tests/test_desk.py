@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.config import Service
 from handlers import antrian
-from storage.models import Ticket, Visit
+from storage.models import Download, Publication, Ticket, Visit, Visitor
 from tests.conftest import STAFF_CHATS, STAFF_USER
 from tests.desk_client import PASSWORD, DeskUser, add_staff, open_moment
 from tests.harness import StaffMember, TelegramVisitor
@@ -115,6 +115,7 @@ def test_desk_actions_have_the_effects_of_the_telegram_commands(pstbot, twilio_a
     assert chat_steps == [s for s, _ in desk_steps] == ["baru", "diproses", "siap"]
     assert desk_steps[1][1] == "desk:ani"
     assert "desk:ani" in desk.get(f"/desk/tiket/{second}").text  # the history on the page
+    assert "sudah dikirim, menunggu ditutup" in desk.get("/desk/tiket").text  # clock stopped
 
 
 def test_refuse_needs_a_reason_the_visitor_reads(pstbot, twilio_api):
@@ -285,6 +286,19 @@ def test_guest_book_excel_has_the_office_columns_and_rows(pstbot, twilio_api):
 
 def test_report_counts_tickets_and_ikm(pstbot, twilio_api):
     _, _number = _request_as_whatsapp_visitor(pstbot, twilio_api, "+6281255500061")
+    with pstbot.service.db.transaction() as session:
+        hendra = session.scalars(select(Visitor).where(Visitor.nama == "Hendra Gunawan")).one()
+        book = session.scalars(select(Publication).where(Publication.domain == "6106")).first()
+        for n in range(2):
+            session.add(
+                Download(
+                    download_id=f"t{n}",
+                    visitor_id=hendra.id,
+                    publication_id=book.id,
+                    office_code="6106",
+                )
+            )
+        title = book.title
     desk = _desk(pstbot, "ani", "6106")
     page = desk.get("/desk/laporan").text
     assert "Indeks Kepuasan Masyarakat" in page
@@ -297,6 +311,8 @@ def test_report_counts_tickets_and_ikm(pstbot, twilio_api):
     assert rows["Tiket dibuka"][1] == 1
     assert rows["Permintaan data"][1:5] == (1, 0, 0, 1)  # opened, finished, refused, open
     assert rows["U1"][2] == 0
+    assert rows[title][1] == 2  # downloads per publication
+    assert title in page
 
 
 def test_report_as_csv_and_health_for_admins_only(pstbot, twilio_api):
