@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 
 import click
@@ -25,6 +25,13 @@ from desk import bp
 from storage.models import StaffAccount
 
 MIN_PASSWORD = 10  # characters; NIST SP 800-63B asks at least 8 of a memorised secret
+
+
+@cache
+def _no_account() -> str:
+    """A hash checked when the name is unknown, so a wrong name takes as long as a wrong
+    password (no telling which names exist)."""
+    return generate_password_hash("no such account")
 
 
 class LoginForm(FlaskForm):
@@ -103,7 +110,8 @@ def login():
             account = db.scalars(
                 select(StaffAccount).where(StaffAccount.name == form.name.data.strip())
             ).first()
-        if account and check_password_hash(account.password_hash, form.password.data):
+        stored = account.password_hash if account else _no_account()
+        if check_password_hash(stored, form.password.data) and account:
             session.clear()
             session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
             session["staff_id"], session["staff_name"] = account.id, account.name

@@ -9,6 +9,9 @@
 | ``/selesai`` (in a topic)       | close the consultation/complaint of that hand-over topic    |
 | any other message in a topic    | relayed to the visitor as the PST officer's answer          |
 
+What the commands do to a ticket is ``handlers/ticket_actions.py``, shared with the web desk
+(``desk/``); this module parses the commands and answers in the chat.
+
 Only the office's ``staff_user_ids`` may use them (config.yaml). A "data ready" notice to a
 WhatsApp visitor who has been silent for more than 24 hours goes out as the office's approved
 template (``whatsapp_templates.data_siap``); the file follows when the visitor answers.

@@ -47,6 +47,9 @@ def test_sign_in_wrong_password_and_sign_out(pstbot):
     refused = user.sign_in(password="salah-sekali-123")
     assert refused.status_code == 401
     assert "Nama pengguna atau kata sandi salah." in user.flashes()
+    stranger = DeskUser(pstbot.url, "tidak-ada")
+    assert stranger.sign_in().status_code == 401  # an unknown name: the same answer
+    assert "Nama pengguna atau kata sandi salah." in stranger.flashes()
     assert user.sign_in().url.path == "/desk/tiket"
     assert "Tiket terbuka" in user.page and "Keluar (ani)" in user.page
     user.submit("/desk/keluar")
