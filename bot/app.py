@@ -1,4 +1,4 @@
-"""The Flask app: the channel webhooks and a health check."""
+"""The Flask app: the channel webhooks, the staff desk (``/desk``) and a health check."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 from flask import Flask, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
+import desk
 from bot import scheduler
 from bot.channels import telegram, whatsapp
 from bot.service import Service
@@ -35,6 +36,8 @@ def create_app(service: Service) -> Flask:
 
     if service.downloads.links_enabled:
         app.register_blueprint(service.downloads.blueprint())
+
+    desk.init_app(app, service)
 
     @app.get("/healthz")
     def healthz():

@@ -169,3 +169,7 @@ main.add_command(catalogue)
 from bot.ikm import ikm  # noqa: E402
 
 main.add_command(ikm)
+
+from desk.auth import staff  # noqa: E402
+
+main.add_command(staff)

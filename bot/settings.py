@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     smtp_password: str | None = Field(None, alias="SMTP_PASSWORD")
     smtp_starttls: bool = Field(True, alias="SMTP_STARTTLS")
 
+    desk_session_hours: float = Field(8.0, alias="PSTBOT_DESK_SESSION_HOURS", gt=0)
+
     outbox_retry_seconds: float = Field(10.0, alias="PSTBOT_OUTBOX_RETRY_SECONDS", gt=0)
     outbox_backoff_seconds: float = Field(5.0, alias="PSTBOT_OUTBOX_BACKOFF_SECONDS", gt=0)
 

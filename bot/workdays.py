@@ -119,3 +119,12 @@ def deadline(office: Office, service: str, received: dt.datetime) -> dt.date | N
 def due_at(office: Office, due: dt.date | None) -> dt.datetime | None:
     """The closing time of due date ``due`` (the moment a ticket is late); None for None."""
     return closing_time(office, due) if due else None
+
+
+def working_days_left(office: Office, today: dt.date, due: dt.date) -> int:
+    """Working days of ``office`` after ``today`` up to ``due`` (included): 0 when due today,
+    1 when due on the next working day; negative, the working days late, when ``due`` has passed
+    (−1 on the first working day after it). Both are the office's local dates."""
+    first, last, sign = (today, due, 1) if due >= today else (due, today, -1)
+    span = (first + dt.timedelta(days=n) for n in range(1, (last - first).days + 1))
+    return sign * sum(1 for day in span if is_working_day(office, day))

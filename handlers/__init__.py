@@ -5,6 +5,7 @@ Handlers never import telegram or twilio: they read an ``Inbound`` through a ``T
 """
 
 from handlers import (
+    antrian,
     complaint,
     consultation,
     data_request,
@@ -32,5 +33,6 @@ STATES = {
     **complaint.STATES,
     **handover.STATES,
     **rating.STATES,
+    **antrian.STATES,
 }
 route = menu.route

@@ -2,7 +2,8 @@
 
 | state       | asks                     | goes to                                      |
 |-------------|--------------------------|----------------------------------------------|
-| menu.main   | which service            | info.service, registration.*, library.query, |
+| menu.main   | which service            | info.service, registration.*, antrian.*,     |
+|             |                          | library.query,                               |
 |             |                          | data_request.need, consultation.*,           |
 |             |                          | complaint.category, rating.element,          |
 |             |                          | status.list, office.choose, language.choose  |
@@ -14,7 +15,7 @@ import datetime as dt
 import re
 
 from bot.engine import Option, State, Turn
-from handlers import complaint, consultation, rating, staff_desk
+from handlers import antrian, complaint, consultation, rating, staff_desk
 
 GLOBAL_WORDS = {
     "menu": "menu",
@@ -56,6 +57,7 @@ GREETINGS = {
 ENTRIES = (
     "info",
     "bukutamu",
+    "antrian",
     "perpustakaan",
     "permintaan_data",
     "konsultasi",
@@ -125,6 +127,8 @@ def handle_main(turn: Turn) -> str:
         return "info.service"
     if choice == "bukutamu":
         return "registration.review" if turn.visitor.registered else "registration.consent"
+    if choice == "antrian":
+        return antrian.entry(turn)
     if choice == "kantor":
         return "office.choose"
     if choice == "perpustakaan":

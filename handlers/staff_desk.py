@@ -9,6 +9,9 @@
 | ``/selesai`` (in a topic)       | close the consultation/complaint of that hand-over topic    |
 | any other message in a topic    | relayed to the visitor as the PST officer's answer          |
 
+What the commands do to a ticket is ``handlers/ticket_actions.py``, shared with the web desk
+(``desk/``); this module parses the commands and answers in the chat.
+
 Only the office's ``staff_user_ids`` may use them (config.yaml). A "data ready" notice to a
 WhatsApp visitor who has been silent for more than 24 hours goes out as the office's approved
 template (``whatsapp_templates.data_siap``); the file follows when the visitor answers.
@@ -27,11 +30,10 @@ from bot.config import Office, PstConfig
 from bot.engine import Inbound, Notice, Reply
 from bot.texts import Texts
 from bot.workdays import previous_working_day
-from handlers import handover, rating
+from handlers import handover
+from handlers import ticket_actions as actions
+from handlers.ticket_actions import OPEN
 from storage.models import Ticket, Visitor, utcnow
-
-OPEN = ("baru", "diproses")
-WINDOW = dt.timedelta(hours=24)  # WhatsApp's customer service window
 
 
 class Desk:
@@ -131,9 +133,7 @@ def finish(desk: Desk, _args: list[str]) -> None:
         desk.answer("staff_finish_where")
         return
     by = desk.inbound.display_name or desk.inbound.user_id
-    desk.notices += handover.close(
-        desk.session, desk.office, ticket, desk.texts, by, "handover_closed_by_staff"
-    )
+    desk.notices += actions.close(desk.session, desk.office, ticket, by, desk.texts)
 
 
 def list_tickets(desk: Desk, _args: list[str]) -> None:
@@ -159,86 +159,57 @@ def _line(desk: Desk, ticket: Ticket, now: dt.datetime) -> str:
     return f"{ticket.number} · {ticket.status}{due}{who} · {ticket.summary[:60]}"
 
 
-def _ticket_or_answer(desk: Desk, args: list[str]) -> Ticket | None:
+def _act(desk: Desk, args: list[str], action: Callable[[Ticket], list[Notice]]) -> Ticket | None:
+    """Run ``action`` on the ticket named first in ``args``; answer in the chat when there is no
+    such ticket or the action is refused. Returns the ticket acted on, or None."""
     ticket = desk.ticket(args[0]) if args else None
     if ticket is None:
         desk.answer("staff_unknown_ticket", number=args[0] if args else "-")
-    elif ticket.status not in OPEN:
-        desk.answer("staff_ticket_closed", number=ticket.number, status=ticket.status)
+        return None
+    try:
+        desk.notices += action(ticket)
+    except actions.Refused as refused:
+        desk.answer(refused.key, **refused.values)
         return None
     return ticket
 
 
 def take(desk: Desk, args: list[str]) -> None:
-    if (ticket := _ticket_or_answer(desk, args)) is None:
-        return
-    ticket.assigned_to = desk.inbound.display_name or desk.inbound.user_id
-    ticket.move("diproses", actor=desk.inbound.user_id)
-    desk.answer("staff_taken", number=ticket.number, name=ticket.assigned_to)
-    _tell(desk, ticket.visitor, Reply(_visitor_text(desk, ticket, "notice_processing")))
+    name = desk.inbound.display_name or desk.inbound.user_id
+    if ticket := _act(
+        desk, args, lambda t: actions.take(t, desk.inbound.user_id, name, desk.texts)
+    ):
+        desk.answer("staff_taken", number=ticket.number, name=ticket.assigned_to)
 
 
 def ready(desk: Desk, args: list[str]) -> None:
-    if (ticket := _ticket_or_answer(desk, args)) is None:
-        return
-    if not desk.inbound.file_path:
-        desk.answer("staff_ready_needs_file", number=ticket.number)
-        return
-    ticket.details = {**ticket.details, "file": desk.inbound.file_path}
-    ticket.move("siap", actor=desk.inbound.user_id)
-    desk.answer("staff_ready", number=ticket.number)
-    deliver_ready(desk.notices, desk.office, desk.texts, ticket, desk.email)
-    if not ticket.details.get("held"):  # a held file: the window is closed, ask later
-        desk.notices += rating.invite(
+    file_path = desk.inbound.file_path
+
+    def mark_ready(ticket: Ticket) -> list[Notice]:
+        if not file_path and ticket.status in OPEN:
+            raise actions.Refused("staff_ready_needs_file", number=ticket.number)
+        return actions.ready(
             desk.session,
-            ticket.visitor,
-            desk.office.code,
-            "permintaan_data",
-            ticket.number,
+            desk.office,
+            ticket,
+            desk.inbound.user_id,
+            file_path,
             desk.texts,
+            desk.email,
         )
+
+    if ticket := _act(desk, args, mark_ready):
+        desk.answer("staff_ready", number=ticket.number)
 
 
 def refuse(desk: Desk, args: list[str]) -> None:
-    if (ticket := _ticket_or_answer(desk, args)) is None:
-        return
-    if len(args) < 2 or len(args[1].strip()) < 3:
-        desk.answer("staff_refuse_needs_reason", number=ticket.number)
-        return
-    ticket.move("ditolak", actor=desk.inbound.user_id, note=args[1].strip())
-    desk.answer("staff_refused", number=ticket.number)
-    _tell(
-        desk,
-        ticket.visitor,
-        Reply(_visitor_text(desk, ticket, "notice_refused", reason=args[1].strip())),
-    )
+    reason = args[1] if len(args) > 1 else ""
 
+    def refuse_it(ticket: Ticket) -> list[Notice]:
+        return actions.refuse(ticket, desk.inbound.user_id, reason, desk.texts)
 
-def deliver_ready(
-    notices: list[Notice], office: Office, texts: Texts, ticket: Ticket, email: bool = True
-) -> None:
-    """Queue the "data ready" notice with the file: on the visitor's channel (a template when
-    WhatsApp's 24-hour window is closed; the file is then held until the visitor answers) and
-    by email when the visitor asked for it and ``email`` (a sender) exists — else on the chat."""
-    visitor = ticket.visitor
-    file = handover.ticket_file(ticket.details["file"])
-    text = texts.get(visitor.lang, "notice_ready", number=ticket.number)
-    via = ticket.details.get("notify", "chat")
-    if not (email and visitor.email):
-        via = "chat"
-    if via in ("chat", "keduanya"):
-        silent = visitor.last_inbound_at is None or utcnow() - visitor.last_inbound_at > WINDOW
-        template = office.whatsapp_templates.get("data_siap")
-        if visitor.channel == "whatsapp" and silent and template:
-            variables = {"1": visitor.nama or "", "2": ticket.number}
-            notices.append(Notice.to_visitor(visitor, Reply(text, template=(template, variables))))
-            ticket.details = {**ticket.details, "held": True}
-        else:
-            notices.append(Notice.to_visitor(visitor, Reply(text, attachment=file)))
-    if via in ("email", "keduanya"):
-        notices.append(
-            Notice("email", visitor.email, Reply(text, attachment=file), lang=visitor.lang)
-        )
+    if ticket := _act(desk, args, refuse_it):
+        desk.answer("staff_refused", number=ticket.number)
 
 
 def held_files(session: Session, visitor: Visitor, texts: Texts) -> list[Reply]:
@@ -256,14 +227,6 @@ def held_files(session: Session, visitor: Visitor, texts: Texts) -> list[Reply]:
             )
         )
     return replies
-
-
-def _tell(desk: Desk, visitor: Visitor, reply: Reply) -> None:
-    desk.notices.append(Notice.to_visitor(visitor, reply))
-
-
-def _visitor_text(desk: Desk, ticket: Ticket, key: str, **values) -> str:
-    return desk.texts.get(ticket.visitor.lang, key, number=ticket.number, **values)
 
 
 def reminders(session: Session, pst: PstConfig, texts: Texts) -> list[Notice]:

@@ -267,3 +267,52 @@ class Rating(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     asked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[dt.datetime | None]
+
+
+class StaffAccount(Base):
+    """A PST staff member's sign-in to the web desk. ``office_code`` None is an admin, who sees
+    every office; ``password_hash`` is werkzeug.security's (scrypt), never the password."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    office_code: Mapped[str | None] = mapped_column(String(4))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Visit(Base):
+    """One walk-in visit in the guest book (*buku tamu*) with its queue number (*nomor
+    antrian*): ``number`` counts the visits of that office, local ``day`` and ``service``.
+
+    The guest-book fields are copied at registration (what the book said that day); a visitor
+    registered at the desk without a chat has no ``visitor_id`` and is not notified.
+    ``status``: ``menunggu`` → ``dipanggil`` → ``selesai``.
+    """
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        UniqueConstraint("office_code", "day", "service", "number"),
+        Index("ix_visits_office_day", "office_code", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_code: Mapped[str] = mapped_column(String(4))
+    day: Mapped[dt.date]
+    service: Mapped[str] = mapped_column(String(16))
+    number: Mapped[int]
+    visitor_id: Mapped[int | None] = mapped_column(ForeignKey("visitors.id"))
+    nama: Mapped[str] = mapped_column(String(100))
+    instansi: Mapped[str | None] = mapped_column(String(150))
+    pekerjaan: Mapped[str | None] = mapped_column(String(60))
+    email: Mapped[str | None] = mapped_column(String(254))
+    telepon: Mapped[str | None] = mapped_column(String(20))
+    tujuan: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12), default="menunggu")
+    registered_by: Mapped[str | None] = mapped_column(String(64))
+    called_by: Mapped[str | None] = mapped_column(String(64))
+    called_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    visitor: Mapped[Visitor | None] = relationship()

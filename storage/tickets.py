@@ -7,7 +7,8 @@ Two tickets made at the same instant collide on the unique number; the loser tak
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from bot.config import Office
 from storage.models import Ticket, TicketEvent, Visitor
+
+T = TypeVar("T")
 
 
 def new_ticket(
@@ -34,8 +37,10 @@ def new_ticket(
     taken = session.scalar(
         select(func.count()).select_from(Ticket).where(Ticket.number.startswith(prefix))
     )
-    for seq in range(taken + 1, taken + 50):
-        ticket = Ticket(
+    ticket = add_first_free(
+        session,
+        taken + 1,
+        lambda seq: Ticket(
             number=f"{prefix}{seq:04d}",
             kind=kind,
             office_code=office.code,
@@ -44,11 +49,23 @@ def new_ticket(
             details=details or {},
             due_at=due_at.astimezone(dt.UTC).replace(tzinfo=None) if due_at else None,
             events=[TicketEvent(status="baru")],
-        )
+        ),
+    )
+    if ticket is None:
+        raise RuntimeError(f"no free ticket number for {prefix}")
+    return ticket
+
+
+def add_first_free(session: Session, first: int, build: Callable[[int], T]) -> T | None:
+    """Add ``build(n)`` for n = ``first``, ``first`` + 1, … until one inserts without breaking
+    a unique constraint (someone took that number at the same instant); tries 49 numbers and
+    returns None when all are taken."""
+    for seq in range(first, first + 49):
+        row = build(seq)
         try:
             with session.begin_nested():
-                session.add(ticket)
+                session.add(row)
         except IntegrityError:
             continue
-        return ticket
-    raise RuntimeError(f"no free ticket number for {prefix}")
+        return row
+    return None

@@ -7,7 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.workdays import bookable_days, due_date, holiday_name, is_working_day, visit_slots
+from bot.workdays import (
+    bookable_days,
+    due_date,
+    holiday_name,
+    is_working_day,
+    visit_slots,
+    working_days_left,
+)
 
 WIB, WITA = ZoneInfo("Asia/Jakarta"), ZoneInfo("Asia/Makassar")
 
@@ -67,3 +74,13 @@ def test_next_opening_outside_hours(pst):
     assert next_opening(office, early) == dt.datetime(2026, 11, 23, 8, 0, tzinfo=WIB)
     before_lebaran = dt.datetime(2026, 3, 17, 17, 0, tzinfo=WIB)
     assert next_opening(office, before_lebaran) == dt.datetime(2026, 3, 25, 8, 0, tzinfo=WIB)
+
+
+def test_working_days_left_skips_weekends_and_counts_late_days(pst):
+    office = pst.office("6106")
+    friday, monday = dt.date(2026, 11, 20), dt.date(2026, 11, 23)
+    assert working_days_left(office, friday, friday) == 0
+    assert working_days_left(office, friday, monday) == 1  # Saturday and Sunday do not count
+    assert working_days_left(office, friday, dt.date(2026, 11, 27)) == 5
+    assert working_days_left(office, monday, friday) == -1  # late since Friday: one working day
+    assert working_days_left(office, dt.date(2026, 11, 25), friday) == -3

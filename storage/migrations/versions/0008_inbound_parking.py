@@ -1,7 +1,7 @@
 """inbound parking and the scheduler lease
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-29 19:00:00
 
 An inbound message whose processing failed is kept (``status = 'parked'``, the message in
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
