@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -134,14 +135,16 @@ class Downloads:
         if pub.local_file:
             ensure_sample_files(self.files_dir, [pub])  # a demonstration record's, on first use
             src = self.files_dir / pub.local_file
-        elif fetch or self.cache.path(pub.pdf_url).exists():
+        elif fetch or (
+            self.cache.path(pub.pdf_url).exists() and f"unduh/{download_id}" not in self._preparing
+        ):
             src = self.cache.fetch(pub.pdf_url)
         else:  # another server: never waited for on the send path
             raise self._in_background(f"unduh/{download_id}")
         office = self.pst.office(download.office_code)
         when = download.created_at.replace(tzinfo=dt.UTC).astimezone(office.tz)
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_suffix(f".{os.getpid()}.tmp")
+        tmp = dst.with_suffix(f".{uuid.uuid4().hex}.tmp")  # two stampers never share one
         pages = stamp(
             src,
             tmp,
