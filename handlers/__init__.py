@@ -10,6 +10,7 @@ from handlers import (
     data_request,
     handover,
     info,
+    intents,
     language,
     library,
     menu,
@@ -32,5 +33,6 @@ STATES = {
     **complaint.STATES,
     **handover.STATES,
     **rating.STATES,
+    **intents.STATES,
 }
 route = menu.route

@@ -20,7 +20,6 @@ per kecamatan ketapang 2024 excel") are taken from them and not asked again.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from babel.dates import format_date
 
@@ -29,33 +28,12 @@ from bot.engine import Option, State, Turn
 from bot.workdays import closing_time, due_date
 from handlers import registration, staff
 from handlers.registration import TUJUAN
+from nlu.slots import FORMATS, LEVELS, SUBJECTS, data_details
 from storage.tickets import new_ticket
 
 DEFAULT_DAYS = 5  # "paling lambat 3 sampai 5 hari kerja" when an office configures none
-SUBJECTS = {
-    "kependudukan": ("penduduk", "kependudukan", "demografi", "kelahiran", "migrasi"),
-    "ketenagakerjaan": ("kerja", "pengangguran", "angkatan kerja", "upah", "sakernas"),
-    "kemiskinan": ("miskin", "kemiskinan", "garis kemiskinan"),
-    "pdrb": ("pdrb", "ekonomi", "pertumbuhan ekonomi", "produk domestik"),
-    "inflasi": ("inflasi", "harga", "ihk"),
-    "pertanian": ("tani", "padi", "pertanian", "ternak", "perkebunan", "sawit", "ikan"),
-    "pendidikan": ("pendidikan", "sekolah", "murid", "guru"),
-    "kesehatan": ("kesehatan", "puskesmas", "penyakit", "stunting"),
-}
-LEVELS = {
-    "kabupaten": ("kabupaten", "kota", "kab"),
-    "kecamatan": ("kecamatan", "kec"),
-    "desa": ("desa", "kelurahan"),
-}
-FORMATS = {
-    "xlsx": ("excel", "xlsx", "xls"),
-    "csv": ("csv",),
-    "pdf": ("pdf",),
-    "cetak": ("cetak", "hardcopy", "print"),
-}
 NOTIFY = ("chat", "email", "keduanya")
 DETAILS = ("subject", "level", "period", "format", "purpose", "notify")
-YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 
 
 def _dr(turn: Turn) -> dict:
@@ -69,11 +47,16 @@ def prompt_need(turn: Turn) -> None:
 def handle_need(turn: Turn) -> str:
     if turn.choice == "menu":
         return "menu.main"
-    need = " ".join(turn.text.split())[:500]
+    return take_need(turn, turn.text)
+
+
+def take_need(turn: Turn, text: str) -> str:
+    """Take ``text`` as the visitor's need (with the details it already says) and go on."""
+    need = " ".join(text.split())[:500]
     if sum(ch.isalpha() for ch in need) < 5:
         turn.say(turn.t("dr_bad_need"))
         return "data_request.need"
-    turn.slots["dr"] = {"need": need, **understood(need)}
+    turn.slots["dr"] = {"need": need, **data_details(need)}
     hits = _in_catalogue(turn, need)
     if hits:
         turn.slots["dr"]["hits"] = [[h.id, h.title] for h in hits]
@@ -89,21 +72,6 @@ def _in_catalogue(turn: Turn, need: str) -> list:
     if not hits and (year := _dr(turn).get("period", "")[:4]):
         hits = search(f"dalam angka {year}", domain=turn.office.code, limit=3).hits
     return hits
-
-
-def understood(need: str) -> dict[str, str]:
-    """Details found in the visitor's words: subject, region level, years, file form."""
-    words = need.casefold()
-    found = {}
-    for detail, table in (("subject", SUBJECTS), ("level", LEVELS), ("format", FORMATS)):
-        for key, cues in table.items():
-            if any(re.search(rf"\b{re.escape(cue)}", words) for cue in cues):
-                found[detail] = key
-                break
-    years = sorted(set(YEAR.findall(need)))
-    if years:
-        found["period"] = years[0] if len(years) == 1 else f"{years[0]}–{years[-1]}"
-    return found
 
 
 def _next(turn: Turn) -> str:

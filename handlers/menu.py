@@ -14,7 +14,7 @@ import datetime as dt
 import re
 
 from bot.engine import Option, State, Turn
-from handlers import consultation, rating, staff_desk
+from handlers import consultation, intents, rating, staff_desk
 
 GLOBAL_WORDS = {
     "menu": "menu",
@@ -33,26 +33,6 @@ GLOBAL_WORDS = {
     "language": "bahasa",
     "/bahasa": "bahasa",
 }
-GREETINGS = {
-    "halo",
-    "hallo",
-    "hai",
-    "hi",
-    "hello",
-    "assalamualaikum",
-    "permisi",
-    "p",
-    "pagi",
-    "siang",
-    "sore",
-    "malam",
-    "selamat pagi",
-    "selamat siang",
-    "selamat sore",
-    "selamat malam",
-    "tes",
-    "test",
-}
 ENTRIES = (
     "info",
     "bukutamu",
@@ -67,6 +47,8 @@ ENTRIES = (
 )
 RELAYING = {"handover.active", "consultation.open", "complaint.submit"}  # only "menu" is a word
 TICKET_QUERY = re.compile(r"^(?:cek|status|tiket)(?:\s+([a-z]{2}-\d{4}-\d{8}-\d{4}))?$", re.I)
+DEEP_LINK = re.compile(r"^/start\s+(\d{4})$")  # t.me/<bot>?start=6106 picks the office
+FIXED = {"", "menu.main", "office.choose", *RELAYING}  # states not read by intents.mid_flow
 
 
 def route(turn: Turn) -> str | None:
@@ -75,15 +57,30 @@ def route(turn: Turn) -> str | None:
     target = _global_word(turn)
     if not turn.convo.state:
         turn.say(turn.t("welcome"))
-        target = target or "menu.main"
+        target = target or _first_words(turn)
     needs_office = turn.office is None and target != "language.choose"
     if needs_office and (target or turn.convo.state != "office.choose"):
         return "office.choose"
+    if target is None and turn.convo.state not in FIXED and not turn.inbound.payload:
+        return intents.mid_flow(turn)
     return target
+
+
+def _first_words(turn: Turn) -> str:
+    """A first message is read too: "halo bps majene" picks Majene, "sy mw minta data …" opens
+    the data request (after the office question when the office is still unknown)."""
+    if not turn.text or turn.inbound.payload:
+        return "menu.main"
+    if turn.office is None:
+        return intents.at_office(turn) or "office.choose"
+    return intents.at_menu(turn, greeted=True)
 
 
 def _global_word(turn: Turn) -> str | None:
     word = GLOBAL_WORDS.get(turn.text.casefold()) if not turn.inbound.payload else None
+    if (link := DEEP_LINK.match(turn.text)) and link[1] in {o.code for o in turn.pst.offices}:
+        turn.visitor.office_code = link[1]
+        word = "menu"
     if turn.convo.state in RELAYING and word != "menu":
         return None
     current = turn.convo.state or "menu.main"
@@ -118,6 +115,13 @@ def prompt_main(turn: Turn) -> None:
 
 def handle_main(turn: Turn) -> str:
     choice = turn.choice
+    if choice is None:
+        return intents.at_menu(turn)
+    return open_entry(turn, choice)
+
+
+def open_entry(turn: Turn, choice: str) -> str:
+    """The state that menu entry ``choice`` (a key of :data:`ENTRIES`) starts with."""
     if choice == "info":
         return "info.service"
     if choice == "bukutamu":
@@ -140,14 +144,8 @@ def handle_main(turn: Turn) -> str:
             return target
         turn.say(turn.t("rating_already"))
         return "menu.main"
-    if choice == "bahasa":
-        turn.slots["_return"] = "menu.main"
-        return "language.choose"
-    if turn.text.casefold().strip("!.? ") in GREETINGS:
-        turn.say(turn.t("greeting_again"))
-    else:
-        turn.say(turn.t("not_understood_menu"))
-    return "menu.main"
+    turn.slots["_return"] = "menu.main"
+    return "language.choose"
 
 
 STATES = {"menu.main": State(prompt_main, handle_main)}
