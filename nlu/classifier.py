@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import yaml
@@ -30,6 +31,7 @@ INTENTS = (
     "penilaian", "status_tiket", "ganti_kantor", "bahasa", "salam", "terima_kasih", "bantuan",
     "batal", "menu", "ya", "tidak", "diluar_lingkup",
 )  # fmt: skip
+DETAIL_SLOTS = ("subject", "level", "format")  # the data-request details shown as slots
 SHARPNESS = 4.0
 _lock = threading.Lock()
 
@@ -54,7 +56,7 @@ def load_utterances(path: str | None = None) -> dict[str, list[str]]:
         ValueError: the file names an intent not in :data:`INTENTS` or misses one.
     """
     text = (
-        open(path, encoding="utf-8").read()
+        Path(path).read_text("utf-8")
         if path
         else resources.files("nlu").joinpath("data/utterances.yaml").read_text("utf-8")
     )
