@@ -17,7 +17,8 @@ from handlers import consultation, data_request
 from nlu import Understanding, understand
 from storage.models import NluMiss
 
-ACT = 0.5  # below this the visitor is asked which service they meant
+ACT = 0.5  # below this the visitor is asked which service they meant,
+MARGIN = 0.2  # and also when the second likeliest intent is this close
 SWITCH = 0.8  # mid-flow, only this sure a message leaves the flow (after asking)
 OFFERED = 0.12  # an intent this likely is offered when clarifying
 SERVICES = {
@@ -62,7 +63,8 @@ def read(turn: Turn) -> Understanding:
 def at_menu(turn: Turn, understood: Understanding | None = None, greeted: bool = False) -> str:
     """Where free text at the main menu leads; ``greeted`` when the welcome was just said."""
     u = understood or read(turn)
-    if u.confidence >= ACT:
+    second = u.ranked[1][1] if len(u.ranked) > 1 else 0.0
+    if u.confidence >= ACT and (u.confidence - second >= MARGIN or u.confidence == 1.0):
         return go(turn, u.intent, u.slots, greeted)
     offered = [i for i, p in u.ranked if i in SERVICES and p >= OFFERED]
     miss(turn, u)
@@ -160,6 +162,8 @@ def mid_flow(turn: Turn) -> str | None:
     if choice == "lainnya" and any("ketik" in label.casefold() for _, label in offered):
         turn.slots["_typing_for"] = state
         return "nlu.type_own"
+    if turn.inbound.payload:
+        return None
     if turn.text.isdigit() and offered and choice is None:
         turn.say(turn.t("nlu_out_of_range", number=turn.text, last=len(offered)))
         return None

@@ -46,7 +46,7 @@ ENTRIES = (
     "bahasa",
 )
 RELAYING = {"handover.active", "consultation.open", "complaint.submit"}  # only "menu" is a word
-TICKET_QUERY = re.compile(r"^(?:cek|status|tiket)(?:\s+([a-z]{2}-\d{4}-\d{8}-\d{4}))?$", re.I)
+TICKET_QUERY = re.compile(r"^/?(?:cek|status|tiket)(?:\s+([a-z]{2}-\d{4}-\d{8}-\d{4}))?$", re.I)
 DEEP_LINK = re.compile(r"^/start\s+(\d{4})$")  # t.me/<bot>?start=6106 picks the office
 FIXED = {"", "menu.main", "office.choose", *RELAYING}  # states not read by intents.mid_flow
 
@@ -61,7 +61,7 @@ def route(turn: Turn) -> str | None:
     needs_office = turn.office is None and target != "language.choose"
     if needs_office and (target or turn.convo.state != "office.choose"):
         return "office.choose"
-    if target is None and turn.convo.state not in FIXED and not turn.inbound.payload:
+    if target is None and turn.convo.state not in FIXED:
         return intents.mid_flow(turn)
     return target
 
