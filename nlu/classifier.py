@@ -53,7 +53,8 @@ def load_utterances(path: str | None = None) -> dict[str, list[str]]:
     """Intent → example messages, from ``path`` or the shipped ``nlu/data/utterances.yaml``.
 
     Raises:
-        ValueError: the file names an intent not in :data:`INTENTS` or misses one.
+        ValueError: the file names an intent not in :data:`INTENTS` or misses one, or an
+            example is not a string (YAML reads an unquoted ``yes`` or ``no`` as a boolean).
     """
     text = (
         Path(path).read_text("utf-8")
@@ -63,7 +64,10 @@ def load_utterances(path: str | None = None) -> dict[str, list[str]]:
     intents = yaml.safe_load(text)["intents"]
     if set(intents) != set(INTENTS):
         raise ValueError(f"utterance intents differ from INTENTS: {set(intents) ^ set(INTENTS)}")
-    return {name: [str(u) for u in examples] for name, examples in intents.items()}
+    for name, examples in intents.items():
+        if odd := [u for u in examples if not isinstance(u, str)]:
+            raise ValueError(f"{name}: examples must be quoted strings: {odd}")
+    return intents
 
 
 def utterances_version() -> int:
