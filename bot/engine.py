@@ -209,6 +209,8 @@ def _match_label(text: str, offered: list[list[str]]) -> str | None:
     for key, label in labels.items():
         if norm in (label, _normalize(key)):
             return key
+    if len(norm) < 3:  # "ya" is not a typo of "Info layanan"
+        return None
     best = process.extract(norm, labels, scorer=fuzz.WRatio, limit=2)
     if best and best[0][1] >= 86 and (len(best) == 1 or best[0][1] - best[1][1] >= 5):
         return best[0][2]

@@ -13,14 +13,16 @@ or in the middle of a flow goes to the service it asks for, with what it already
 from __future__ import annotations
 
 from bot.engine import Option, State, Turn
-from handlers import consultation, data_request
+from handlers import consultation, data_request, library
 from nlu import Understanding, understand
+from nlu.normalize import normalize
 from storage.models import NluMiss
 
 ACT = 0.5  # below this the visitor is asked which service they meant,
 MARGIN = 0.2  # and also when the second likeliest intent is this close
 SWITCH = 0.8  # mid-flow, only this sure a message leaves the flow (after asking)
 OFFERED = 0.12  # an intent this likely is offered when clarifying
+SOCIAL = 0.25  # with no service that likely, the likeliest other intent is answered from this
 SERVICES = {
     "info_layanan": "menu_info",
     "buku_tamu": "menu_bukutamu",
@@ -43,13 +45,32 @@ FLOWS = {  # state prefix → the intent of that flow
     "rating": "penilaian",
 }
 SEARCHING = {"info_layanan", "perpustakaan", "permintaan_data", "konsultasi"}
+# States whose free text is a search or a description of data: asking for data or a book there
+# is the answer, not a wish to leave.
+QUERIES = {
+    "data_request.need", "data_request.subject", "data_request.period", "data_request.purpose",
+    "library.query", "library.results", "library.nomatch", "library.after",
+}  # fmt: skip
 # States whose answer is the visitor's own words (a name, a complaint): never read as a wish to
-# leave. And states whose prompt does something (makes a ticket): never re-entered from here.
+# leave.
 OWN_WORDS = {
     "registration.nama", "registration.email", "registration.telepon", "registration.instansi",
     "complaint.text", "complaint.file", "consultation.question", "rating.comment",
 }  # fmt: skip
-ACTING = {"data_request.submit", "library.download", "library.request", "complaint.submit"}
+# States after a service is done (their prompt made a ticket or showed a result): a clear wish
+# is acted on at once, as at the main menu; they are never re-entered from here.
+DONE = {
+    "status.list", "data_request.submit", "library.download", "library.request",
+    "library.after", "info.after",
+}  # fmt: skip
+QUESTION_WORDS = {"apa", "apakah", "bagaimana", "mengapa", "kenapa", "berapa", "what", "how", "why"}
+LIBRARY_WORDS = {
+    "saya", "mau", "ingin", "cari", "mencari", "nyari", "carikan", "buku", "publikasi", "ada",
+    "tidak", "download", "unduh", "pdf", "baca", "pinjam", "pinjem", "perpustakaan", "softcopy",
+    "ebook", "e", "book", "minta", "tolong", "bisa", "di", "ke", "bps", "yang", "judul", "file",
+    "online", "cetak", "terbitan", "looking", "for", "a", "the", "find", "i", "want", "to",
+    "reservasi", "boleh", "dong", "apakah", "link", "mana", "dimana", "bentuk", "tentang",
+}  # fmt: skip
 ENGLISH = {"english", "inggris", "eng"}
 INDONESIAN = {"indonesia", "indonesian", "indo"}
 NEGATION = {"dont", "cant", "cannot", "not", "only"}
@@ -63,16 +84,23 @@ def read(turn: Turn) -> Understanding:
 def at_menu(turn: Turn, understood: Understanding | None = None, greeted: bool = False) -> str:
     """Where free text at the main menu leads; ``greeted`` when the welcome was just said."""
     u = understood or read(turn)
-    second = u.ranked[1][1] if len(u.ranked) > 1 else 0.0
-    if u.confidence >= ACT and (u.confidence - second >= MARGIN or u.confidence == 1.0):
+    if sure(u):
         return go(turn, u.intent, u.slots, greeted)
     offered = [i for i, p in u.ranked if i in SERVICES and p >= OFFERED]
+    if not offered and u.confidence >= SOCIAL:  # a greeting, thanks, yes … said unclearly
+        return go(turn, u.intent, u.slots, greeted)
     miss(turn, u)
     if not offered:
         turn.say(turn.t("not_understood_menu"))
         return "menu.main"
     turn.slots["_clarify"] = {"intents": offered, "slots": u.slots}
     return "nlu.clarify"
+
+
+def sure(u: Understanding) -> bool:
+    """Whether ``u`` is clear enough to act on: likely, and well ahead of the runner-up."""
+    second = u.ranked[1][1] if len(u.ranked) > 1 else 0.0
+    return u.confidence >= ACT and (u.confidence - second >= MARGIN or u.confidence == 1.0)
 
 
 def go(turn: Turn, intent: str, slots: dict[str, str], greeted: bool = False) -> str:
@@ -100,8 +128,27 @@ def _service(turn: Turn, intent: str, slots: dict[str, str]) -> str:
     if intent == "permintaan_data" and set(slots) & {"subject", "level", "year", "format"}:
         return data_request.take_need(turn, turn.text)
     if intent == "konsultasi":
-        return consultation.entry(turn)
+        target = consultation.entry(turn)
+        if target == "consultation.question" and _is_question(turn.text):
+            return consultation.handle_question(turn)  # the knowledge base answers at once
+        return target
+    if intent == "perpustakaan" and (query := _library_query(turn.text)):
+        turn.inbound = _with_text(turn, query)
+        return library.handle_query(turn)
     return menu.open_entry(turn, SERVICES[intent].removeprefix("menu_"))
+
+
+def _is_question(text: str) -> bool:
+    """A question of some substance ("bagaimana cara menghitung inflasi?"), not a wish to talk."""
+    words = normalize(text).split()
+    return len(words) >= 4 and (text.rstrip().endswith("?") or words[0] in QUESTION_WORDS)
+
+
+def _library_query(text: str) -> str | None:
+    """The title words of a library wish ("cari buku kendal dalam angka" → "kendal dalam
+    angka"), or None when it names no publication."""
+    words = [w for w in normalize(text).split() if w not in LIBRARY_WORDS]
+    return " ".join(words) if len(words) >= 2 else None
 
 
 def set_office(turn: Turn, code: str) -> str:
@@ -115,7 +162,7 @@ def set_office(turn: Turn, code: str) -> str:
 def set_language(turn: Turn, back: str) -> str:
     """Switch to the language the text names ("english please"), then go ``back``; ask which
     language when it names none."""
-    words = set(turn.text.casefold().replace("'", "").split())
+    words = set(normalize(turn.text).split())
     lang = None
     if words & ENGLISH or (words & INDONESIAN and words & NEGATION):
         lang = "en"
@@ -167,9 +214,12 @@ def mid_flow(turn: Turn) -> str | None:
     if turn.text.isdigit() and offered and choice is None:
         turn.say(turn.t("nlu_out_of_range", number=turn.text, last=len(offered)))
         return None
-    if choice is not None or state in ACTING or not turn.text:
+    if choice is not None or not turn.text:
         return None
     u = read(turn)
+    if state in DONE:
+        leaves = sure(u) and u.intent not in ("ya", "tidak") and _leaves(state, u.intent)
+        return go(turn, u.intent, u.slots) if leaves else None
     short = len(turn.text.split()) <= 4
     if u.intent in ("batal", "menu") and u.confidence >= SWITCH and short:
         turn.slots.clear()
@@ -178,11 +228,17 @@ def mid_flow(turn: Turn) -> str | None:
         return None
     if u.intent == "bahasa":
         return set_language(turn, state)
-    current = FLOWS.get(state.split(".")[0])
-    if u.intent == current or (current in SEARCHING and u.intent in SEARCHING):
+    if not _leaves(state, u.intent):
         return None
     turn.slots["_switch"] = {"intent": u.intent, "slots": u.slots, "back": state, "text": turn.text}
     return "nlu.switch"
+
+
+def _leaves(state: str, intent: str) -> bool:
+    """Whether ``intent`` asks for something other than the flow of ``state``."""
+    current = FLOWS.get(state.split(".")[0])
+    # Office names are part of searches ("kab ketapang dlm angka 2025"), not a wish to move.
+    return intent != current and not (state in QUERIES and intent in {*SEARCHING, "ganti_kantor"})
 
 
 def miss(turn: Turn, u: Understanding) -> None:
