@@ -55,7 +55,8 @@ QUERIES = {
 # leave.
 OWN_WORDS = {
     "registration.nama", "registration.email", "registration.telepon", "registration.instansi",
-    "complaint.text", "complaint.file", "consultation.question", "rating.comment",
+    "registration.pekerjaan", "registration.tujuan", "data_request.purpose", "complaint.text",
+    "complaint.file", "consultation.question", "rating.comment",
 }  # fmt: skip
 # States after a service is done (their prompt made a ticket or showed a result): a clear wish
 # is acted on at once, as at the main menu; they are never re-entered from here.
@@ -162,18 +163,22 @@ def set_office(turn: Turn, code: str) -> str:
 def set_language(turn: Turn, back: str) -> str:
     """Switch to the language the text names ("english please"), then go ``back``; ask which
     language when it names none."""
-    words = set(normalize(turn.text).split())
-    lang = None
-    if words & ENGLISH or (words & INDONESIAN and words & NEGATION):
-        lang = "en"
-    elif words & INDONESIAN:
-        lang = "id"
+    lang = named_language(turn.text)
     if lang is None or lang not in turn.texts.languages:
         turn.slots["_return"] = back
         return "language.choose"
     turn.visitor.lang = lang
     turn.say(turn.t("language_set"))
     return back
+
+
+def named_language(text: str) -> str | None:
+    """"en" or "id" when ``text`` names the language wanted ("english please", "i can't read
+    indonesian" → "en"; "bahasa indonesia saja" → "id"), else None."""
+    words = set(normalize(text).split())
+    if words & ENGLISH or (words & INDONESIAN and words & NEGATION):
+        return "en"
+    return "id" if words & INDONESIAN else None
 
 
 def at_office(turn: Turn) -> str | None:
@@ -224,10 +229,11 @@ def mid_flow(turn: Turn) -> str | None:
     if u.intent in ("batal", "menu") and u.confidence >= SWITCH and short:
         turn.slots.clear()
         return go(turn, u.intent, {})
+    if u.intent == "bahasa" and u.confidence >= SWITCH and named_language(turn.text):
+        back = turn.slots.pop("_return", None) if state == "language.choose" else state
+        return set_language(turn, back or "menu.main")
     if state in OWN_WORDS or u.intent not in SERVICES or u.confidence < SWITCH:
         return None
-    if u.intent == "bahasa":
-        return set_language(turn, state)
     if not _leaves(state, u.intent):
         return None
     turn.slots["_switch"] = {"intent": u.intent, "slots": u.slots, "back": state, "text": turn.text}

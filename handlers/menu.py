@@ -48,7 +48,8 @@ ENTRIES = (
 RELAYING = {"handover.active", "consultation.open", "complaint.submit"}  # only "menu" is a word
 TICKET_QUERY = re.compile(r"^/?(?:cek|status|tiket)(?:\s+([a-z]{2}-\d{4}-\d{8}-\d{4}))?$", re.I)
 DEEP_LINK = re.compile(r"^/start\s+(\d{4})$")  # t.me/<bot>?start=6106 picks the office
-FIXED = {"", "menu.main", "office.choose", *RELAYING}  # states not read by intents.mid_flow
+# States not read by intents.mid_flow: they read free text themselves, or relay it to staff.
+FIXED = {"", "menu.main", "office.choose", "nlu.clarify", "nlu.switch", "nlu.type_own", *RELAYING}
 
 
 def route(turn: Turn) -> str | None:

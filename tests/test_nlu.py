@@ -233,3 +233,14 @@ def test_set_telegram_webhook_registers_the_commands(telegram_api, tmp_path):
         "bantuan",
     ]
     assert telegram_api.webhook["url"] == "https://pst.example.org/webhook/telegram"
+
+
+def test_language_named_mid_flow_switches_and_asks_again(tg):
+    tg.says("/start 7601")
+    tg.says("mau isi buku tamu")
+    tg.says("setuju")
+    assert tg.reads().endswith("Siapa nama lengkap Anda?")
+    tg.says("english please")
+    assert tg.reads().endswith("What is your full name?")
+    tg.says("Tono Wijaya")
+    assert "What is your active email address?" in tg.reads()
