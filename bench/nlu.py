@@ -4,7 +4,8 @@ Run from the repository root: ``python bench/nlu.py`` (``--held-out 0.25`` for t
 intent's utterances kept out of training, ``--seed N``).
 
 Each intent's utterances in ``nlu/data/utterances.yaml`` are shuffled with the seed and split:
-the model is trained on the rest and scored on the held-out part it never saw (accuracy per
+the model is trained on the rest and :func:`nlu.understand` (model and rules) is scored on the
+held-out part the model never saw (accuracy per
 intent and overall), then the shipped model (trained on everything) is scored on the
 hand-written held-out messages of ``tests/data/nlu_heldout.yaml`` (intent and slot accuracy).
 Timing: the training time of the full model and the mean and 95th-percentile milliseconds per
@@ -25,7 +26,7 @@ sys.path[0] = str(ROOT)  # this script is named like the package: import the pac
 
 import yaml  # noqa: E402
 
-from nlu.classifier import INTENTS, classify, load_utterances, model, train, understand  # noqa: E402
+from nlu.classifier import INTENTS, load_utterances, model, train, understand  # noqa: E402
 
 
 def split(examples: dict[str, list[str]], share: float, seed: int):
@@ -53,7 +54,7 @@ def main() -> None:
     right = {i: [0, 0] for i in INTENTS}
     for text, intent in held:
         right[intent][1] += 1
-        right[intent][0] += classify(text, partial)[0][0] == intent
+        right[intent][0] += understand(text, classifier=partial).intent == intent
     print(f"held-out utterances: {len(held)} of {sum(map(len, examples.values()))}")
     for intent, (ok, n) in right.items():
         print(f"  {intent:<16} {ok:>3}/{n:<3} {ok / n:.2f}")

@@ -53,7 +53,7 @@ OFFICE_ALIASES = {
     "tarakan": (),
 }
 # Everyday words a typo match must not take for an office name ("kendala" is not Kendal).
-NOT_OFFICES = {"kendala", "kendali", "tarikan", "ketapan", "majen", "bangkai", "tarakat"}
+NOT_OFFICES = {"kendala", "kendali", "tarikan", "bangkai"}
 _PREFIXES = ("bps ", "kabupaten ", "kota ")
 
 
