@@ -79,7 +79,7 @@ def utterances_version() -> int:
 def train(examples: dict[str, list[str]]) -> Pipeline:
     """A fitted classifier for ``examples`` (intent → messages); it reads normalised text."""
     features = make_union(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
         TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
     )
     model = make_pipeline(features, LinearSVC(C=1.0, random_state=0))
