@@ -5,8 +5,9 @@ intent's utterances kept out of training, ``--seed N``).
 
 Each intent's utterances in ``nlu/data/utterances.yaml`` are shuffled with the seed and split:
 the model is trained on the rest and :func:`nlu.understand` (model and rules) is scored on the
-held-out part the model never saw (accuracy per intent and overall), then the shipped model (trained on everything) is scored on the
-hand-written held-out messages of ``tests/data/nlu_heldout.yaml`` (intent and slot accuracy).
+held-out part the model never saw (accuracy per intent and overall), then the shipped model
+(trained on everything) is scored on the hand-written held-out messages of
+``tests/data/nlu_heldout.yaml`` (intent and slot accuracy).
 Timing: the training time of the full model and the mean and 95th-percentile milliseconds per
 message of :func:`nlu.understand` in this process (slots included), over every message above.
 """
