@@ -173,8 +173,8 @@ def set_language(turn: Turn, back: str) -> str:
 
 
 def named_language(text: str) -> str | None:
-    """"en" or "id" when ``text`` names the language wanted ("english please", "i can't read
-    indonesian" → "en"; "bahasa indonesia saja" → "id"), else None."""
+    """The code "en" or "id" when ``text`` names the language wanted ("english please",
+    "i can't read indonesian" → "en"; "bahasa indonesia saja" → "id"), else None."""
     words = set(normalize(text).split())
     if words & ENGLISH or (words & INDONESIAN and words & NEGATION):
         return "en"
