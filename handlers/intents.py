@@ -109,7 +109,10 @@ def go(turn: Turn, intent: str, slots: dict[str, str], greeted: bool = False) ->
     if intent in SERVICES:
         return _service(turn, intent, slots)
     if intent == "salam" and not greeted:
-        turn.say(turn.t("greeting_again"))
+        # An Islamic greeting is answered in kind before the menu.
+        said = normalize(turn.text).replace(" ", "")
+        muslim = said.startswith(("assalam", "asalam", "asslam"))
+        turn.say(turn.t("nlu_salam_muslim" if muslim else "greeting_again"))
     elif intent in ("terima_kasih", "bantuan", "diluar_lingkup", "ya", "tidak"):
         turn.say(turn.t({"bantuan": "help"}.get(intent, f"nlu_{intent}")))
     elif intent == "batal":

@@ -142,6 +142,8 @@ def test_free_text_at_the_menu_on_telegram(tg):
     text = tg.reads()
     assert "di luar layanan PST" in text and "Menu utama — BPS Kabupaten Kendal" in text
     tg.says("assalamualaikum")
+    assert "Waalaikumsalam! Silakan pilih layanan" in tg.reads()
+    tg.says("selamat pagi min")
     assert "Halo! Silakan pilih layanan" in tg.reads()
     tg.says("mau lapor petugas tidak ramah")
     assert "Tentang apa pengaduan Anda?" in tg.reads()
