@@ -138,9 +138,20 @@ def check_config(path: str | None) -> None:
     click.echo(f"OK: {len(pst.offices)} offices")
 
 
+# The bot's menu in Telegram (setMyCommands): (command, description); each is a global word
+# of handlers/menu.py.
+COMMANDS = [
+    ("menu", "Menu utama"),
+    ("status", "Status tiket Anda"),
+    ("bahasa", "Ganti bahasa / Change language"),
+    ("bantuan", "Bantuan"),
+]
+
+
 @main.command("set-telegram-webhook")
 def set_telegram_webhook() -> None:
-    """Point Telegram at {PUBLIC_BASE_URL}/webhook/telegram with the webhook secret."""
+    """Point Telegram at {PUBLIC_BASE_URL}/webhook/telegram with the webhook secret and
+    register the bot's commands (/menu, /status, /bahasa, /bantuan) with setMyCommands."""
     from bot.channels.telegram import TelegramSender
 
     settings: Settings = _load()[0]
@@ -157,6 +168,7 @@ def set_telegram_webhook() -> None:
                 "allowed_updates": ["message", "callback_query"],
             },
         )
+        sender.send("setMyCommands", {"commands": COMMANDS})
     finally:
         sender.close()
     click.echo("webhook set")
@@ -173,3 +185,7 @@ main.add_command(ikm)
 from desk.auth import staff  # noqa: E402
 
 main.add_command(staff)
+
+from nlu.cli import nlu  # noqa: E402
+
+main.add_command(nlu)

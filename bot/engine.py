@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Office, PstConfig
 from bot.texts import Texts
+from nlu.words import option_for
 from storage.db import Database
 from storage.models import Conversation, InboundMessage, Outbox, Visitor, utcnow
 
@@ -188,15 +189,17 @@ class Turn:
 
     @property
     def choice(self) -> str | None:
-        """The key of the offered option the visitor picked, by button, number or words."""
+        """The key of the offered option the visitor picked, by button, number or words: the
+        label's words (typos tolerated), a yes or no for an option meaning yes or no ("iya",
+        "gak", "👍"), or a usual word for it ("wa aja" for "Lewat chat ini")."""
         offered = self.slots.get("_options") or []
         keys = [k for k, _ in offered]
         if self.inbound.payload in keys:
             return self.inbound.payload
         text = self.text.rstrip(".").strip()
-        if text.isdigit() and 1 <= int(text) <= len(offered):
-            return keys[int(text) - 1]
-        return _match_label(text, offered)
+        if text.isdigit():
+            return keys[int(text) - 1] if 1 <= int(text) <= len(offered) else None
+        return option_for(text, keys) or _match_label(text, offered)
 
 
 def _match_label(text: str, offered: list[list[str]]) -> str | None:
@@ -208,6 +211,8 @@ def _match_label(text: str, offered: list[list[str]]) -> str | None:
     for key, label in labels.items():
         if norm in (label, _normalize(key)):
             return key
+    if len(norm) < 3:  # "ya" is not a typo of "Info layanan"
+        return None
     best = process.extract(norm, labels, scorer=fuzz.WRatio, limit=2)
     if best and best[0][1] >= 86 and (len(best) == 1 or best[0][1] - best[1][1] >= 5):
         return best[0][2]

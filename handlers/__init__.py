@@ -11,6 +11,7 @@ from handlers import (
     data_request,
     handover,
     info,
+    intents,
     language,
     library,
     menu,
@@ -34,5 +35,6 @@ STATES = {
     **handover.STATES,
     **rating.STATES,
     **antrian.STATES,
+    **intents.STATES,
 }
 route = menu.route

@@ -21,7 +21,6 @@ per kecamatan ketapang 2024 excel") are taken from them and not asked again.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from bot.config import Service
 from bot.dates import shown_date
@@ -30,33 +29,11 @@ from bot.workdays import deadline, due_at
 from catalogue.names import short_labels
 from handlers import registration, staff, status
 from handlers.registration import TUJUAN
+from nlu.slots import FORMATS, LEVELS, SUBJECTS, data_details
 from storage.tickets import new_ticket
 
-SUBJECTS = {
-    "kependudukan": ("penduduk", "kependudukan", "demografi", "kelahiran", "migrasi"),
-    "ketenagakerjaan": ("kerja", "pengangguran", "angkatan kerja", "upah", "sakernas"),
-    "kemiskinan": ("miskin", "kemiskinan", "garis kemiskinan"),
-    "pdrb": ("pdrb", "ekonomi", "pertumbuhan ekonomi", "produk domestik"),
-    "inflasi": ("inflasi", "harga", "ihk"),
-    "pertanian": ("tani", "padi", "pertanian", "ternak", "perkebunan", "sawit", "ikan"),
-    "pendidikan": ("pendidikan", "sekolah", "murid", "guru"),
-    "kesehatan": ("kesehatan", "puskesmas", "penyakit", "stunting"),
-}
-LEVELS = {
-    "kabupaten": ("kabupaten", "kota", "kab"),
-    "kecamatan": ("kecamatan", "kec"),
-    "desa": ("desa", "kelurahan"),
-}
-FORMATS = {
-    "xlsx": ("excel", "xlsx", "xls"),
-    "csv": ("csv",),
-    "pdf": ("pdf",),
-    "cetak": ("cetak", "hardcopy", "print"),
-}
 NOTIFY = ("chat", "email", "keduanya")
 DETAILS = ("subject", "level", "period", "format", "purpose", "notify")
-PER = re.compile(r"\b(?:per|tiap|setiap|menurut|by|each|tingkat|level)\s*$")
-YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 
 
 def _dr(turn: Turn) -> dict:
@@ -70,11 +47,16 @@ def prompt_need(turn: Turn) -> None:
 def handle_need(turn: Turn) -> str:
     if turn.choice == "menu":
         return "menu.main"
-    need = " ".join(turn.text.split())[:500]
+    return take_need(turn, turn.text)
+
+
+def take_need(turn: Turn, text: str) -> str:
+    """Take ``text`` as the visitor's need (with the details it already says) and go on."""
+    need = " ".join(text.split())[:500]
     if sum(ch.isalpha() for ch in need) < 5:
         turn.say(turn.t("dr_bad_need"))
         return "data_request.need"
-    turn.slots["dr"] = {"need": need, **understood(need)}
+    turn.slots["dr"] = {"need": need, **data_details(need)}
     hits = _in_catalogue(turn, need)
     if hits:
         turn.slots["dr"]["hits"] = [[h.id, h.title] for h in hits]
@@ -90,39 +72,6 @@ def _in_catalogue(turn: Turn, need: str) -> list:
     if not hits and (year := _dr(turn).get("period", "")[:4]):
         hits = search(f"dalam angka {year}", domain=turn.office.code, limit=3).hits
     return hits
-
-
-def understood(need: str) -> dict[str, str]:
-    """Details found in the visitor's words: subject, region level, years, file form."""
-    words = need.casefold()
-    found = {}
-    for detail, table in (("subject", SUBJECTS), ("format", FORMATS)):
-        for key, cues in table.items():
-            if any(re.search(rf"\b{re.escape(cue)}", words) for cue in cues):
-                found[detail] = key
-                break
-    if level := _level(words):
-        found["level"] = level
-    years = sorted(set(YEAR.findall(need)))
-    if years:
-        found["period"] = years[0] if len(years) == 1 else f"{years[0]}–{years[-1]}"
-    return found
-
-
-def _level(words: str) -> str | None:
-    """The region level asked for: one named after "per"/"tiap"/"menurut" ("per kecamatan")
-    wins over one in a place name ("kab ketapang"); else the finest level named."""
-    named = [
-        (match.start(), key)
-        for key, cues in LEVELS.items()
-        for cue in cues
-        for match in re.finditer(rf"\b{re.escape(cue)}\b", words)
-    ]
-    asked = [key for start, key in named if PER.search(words[:start])]
-    if asked:
-        return asked[0]
-    finest = [key for key in reversed(LEVELS) if key in {key for _, key in named}]
-    return finest[0] if finest else None
 
 
 def _next(turn: Turn) -> str:

@@ -15,7 +15,7 @@ import datetime as dt
 import re
 
 from bot.engine import Option, State, Turn
-from handlers import antrian, complaint, consultation, rating, staff_desk
+from handlers import antrian, complaint, consultation, intents, rating, staff_desk
 
 GLOBAL_WORDS = {
     "menu": "menu",
@@ -34,26 +34,6 @@ GLOBAL_WORDS = {
     "language": "bahasa",
     "/bahasa": "bahasa",
 }
-GREETINGS = {
-    "halo",
-    "hallo",
-    "hai",
-    "hi",
-    "hello",
-    "assalamualaikum",
-    "permisi",
-    "p",
-    "pagi",
-    "siang",
-    "sore",
-    "malam",
-    "selamat pagi",
-    "selamat siang",
-    "selamat sore",
-    "selamat malam",
-    "tes",
-    "test",
-}
 ENTRIES = (
     "info",
     "bukutamu",
@@ -68,7 +48,10 @@ ENTRIES = (
     "bahasa",
 )
 RELAYING = {"handover.active", "consultation.open", "complaint.submit"}  # only "menu" is a word
-TICKET_QUERY = re.compile(r"^(?:cek|status|tiket)(?:\s+([a-z]{2}-\d{4}-\d{8}-\d{4}))?$", re.I)
+TICKET_QUERY = re.compile(r"^/?(?:cek|status|tiket)(?:\s+([a-z]{2}-\d{4}-\d{8}-\d{4}))?$", re.I)
+DEEP_LINK = re.compile(r"^/start\s+(\d{4})$")  # t.me/<bot>?start=6106 picks the office
+# States not read by intents.mid_flow: they read free text themselves, or relay it to staff.
+FIXED = {"", "menu.main", "office.choose", "nlu.clarify", "nlu.switch", "nlu.type_own", *RELAYING}
 
 
 def route(turn: Turn) -> str | None:
@@ -77,16 +60,31 @@ def route(turn: Turn) -> str | None:
     target = _global_word(turn)
     if not turn.convo.state:
         turn.say(turn.t("welcome"))
-        target = target or "menu.main"
+        target = target or _first_words(turn)
     needs_office = turn.office is None and target != "language.choose"
     # The language question may come before the office one; its answer must be read first.
     if needs_office and (target or turn.convo.state not in ("office.choose", "language.choose")):
         return "office.choose"
+    if target is None and turn.convo.state not in FIXED:
+        return intents.mid_flow(turn)
     return target
+
+
+def _first_words(turn: Turn) -> str:
+    """A first message is read too: "halo bps majene" picks Majene, "sy mw minta data …" opens
+    the data request (after the office question when the office is still unknown)."""
+    if not turn.text or turn.inbound.payload:
+        return "menu.main"
+    if turn.office is None:
+        return intents.at_office(turn) or "office.choose"
+    return intents.at_menu(turn, greeted=True)
 
 
 def _global_word(turn: Turn) -> str | None:
     word = GLOBAL_WORDS.get(turn.text.casefold()) if not turn.inbound.payload else None
+    if (link := DEEP_LINK.match(turn.text)) and link[1] in {o.code for o in turn.pst.offices}:
+        turn.visitor.office_code = link[1]
+        word = "menu"
     if turn.convo.state in RELAYING and word != "menu":
         return None
     current = turn.convo.state or "menu.main"
@@ -123,6 +121,13 @@ def handle_main(turn: Turn) -> str:
     if complaint.asks_where(turn.text):  # "pengaduan lewat mana": the channels answer it
         return "complaint.channels"
     choice = turn.choice
+    if choice is None:
+        return intents.at_menu(turn)
+    return open_entry(turn, choice)
+
+
+def open_entry(turn: Turn, choice: str) -> str:
+    """The state that menu entry ``choice`` (a key of :data:`ENTRIES`) starts with."""
     if choice == "info":
         return "info.service"
     if choice == "bukutamu":
@@ -147,14 +152,8 @@ def handle_main(turn: Turn) -> str:
             return target
         turn.say(turn.t("rating_already"))
         return "menu.main"
-    if choice == "bahasa":
-        turn.slots["_return"] = "menu.main"
-        return "language.choose"
-    if turn.text.casefold().strip("!.? ") in GREETINGS:
-        turn.say(turn.t("greeting_again"))
-    else:
-        turn.say(turn.t("not_understood_menu"))
-    return "menu.main"
+    turn.slots["_return"] = "menu.main"
+    return "language.choose"
 
 
 STATES = {"menu.main": State(prompt_main, handle_main)}

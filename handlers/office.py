@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from bot.engine import Option, State, Turn
+from handlers import intents
 
 
 def prompt(turn: Turn) -> None:
@@ -17,12 +18,14 @@ def prompt(turn: Turn) -> None:
 def handle(turn: Turn) -> str:
     code = turn.choice
     if code is None:
-        turn.say(turn.t("office_unknown"))
+        if target := intents.at_office(turn):
+            return target
+        pending = "_pending" in turn.slots
+        turn.say(turn.t("nlu_office_first" if pending else "office_unknown"))
         return "office.choose"
-    turn.visitor.office_code = code
-    office = turn.pst.office(code)
-    turn.say(turn.t("office_set", office=office.nama, unit=office.unit))
-    return "menu.main"
+    target = intents.set_office(turn, code)
+    pending = turn.slots.pop("_pending", None)
+    return intents.resume(turn, pending) if pending else target
 
 
 STATES = {"office.choose": State(prompt, handle)}

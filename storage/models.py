@@ -316,3 +316,19 @@ class Visit(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     visitor: Mapped[Visitor | None] = relationship()
+
+
+class NluMiss(Base):
+    """A visitor message the bot did not understand well enough to act on (it asked to clarify
+    or said it did not understand): kept so staff can add it to ``nlu/data/utterances.yaml``
+    (``pstbot nlu unknown``). Part of the visitor's data, like their tickets."""
+
+    __tablename__ = "nlu_misses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("visitors.id"), index=True)
+    office_code: Mapped[str | None] = mapped_column(String(4), index=True)
+    state: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(String(1000))
+    intent: Mapped[str | None] = mapped_column(String(32))  # the best guess, for the listing
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

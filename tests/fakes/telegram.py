@@ -62,6 +62,8 @@ CHAT_ACTIONS = frozenset(
         "upload_video_note",
     }
 )  # fmt: skip
+COMMANDS_LIMIT = 100  # setMyCommands: "At most 100 commands can be specified"
+_COMMAND = re.compile(r"[a-z0-9_]{1,32}")  # BotCommand.command: 1-32 chars, a-z 0-9 _
 WEBHOOK_PORTS = frozenset({80, 88, 443, 8443})  # setWebhook: "Ports currently supported"
 
 # Button fields of which exactly one must be set (InlineKeyboardButton).
@@ -80,7 +82,7 @@ _BOOL_FIELDS = frozenset(
 )  # fmt: skip
 _JSON_FIELDS = frozenset(
     {"reply_markup", "entities", "caption_entities", "link_preview_options", "reply_parameters",
-     "allowed_updates"}
+     "allowed_updates", "commands"}
 )  # fmt: skip
 # "HTML style": the supported tags.
 _HTML_TAGS = frozenset(
@@ -355,6 +357,7 @@ class FakeTelegram(FakeServer):
 
     Methods: getMe, getFile, sendMessage, sendDocument, sendChatAction, editMessageText,
     editMessageReplyMarkup, answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo,
+    setMyCommands, getMyCommands,
     createForumTopic, closeForumTopic, reopenForumTopic. Any other method answers 404 "Not Found",
     as the real server does for unknown methods (python-telegram-bot raises ``InvalidToken`` then).
     Each callback query id can be answered once; forum topics exist only once created here.
@@ -386,6 +389,7 @@ class FakeTelegram(FakeServer):
         self._topics: dict[int | str, dict[int, dict[str, Any]]] = defaultdict(dict)
         self._answered: set[str] = set()
         self._webhook: dict[str, Any] | None = None
+        self._commands: list[dict[str, str]] = []
         self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getMe": lambda params: self.bot_user,
             "getFile": self._get_file,
@@ -396,6 +400,8 @@ class FakeTelegram(FakeServer):
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "answerCallbackQuery": self._answer_callback_query,
             "setWebhook": self._set_webhook,
+            "setMyCommands": self._set_my_commands,
+            "getMyCommands": lambda params: copy.deepcopy(self._commands),
             "deleteWebhook": self._delete_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "createForumTopic": self._create_forum_topic,
@@ -791,6 +797,30 @@ class FakeTelegram(FakeServer):
         same = self._webhook is not None and self._webhook.get("url") == url
         self._webhook = webhook
         return _Described(True, "Webhook is already set" if same else "Webhook was set")
+
+    def _set_my_commands(self, params: dict[str, Any]) -> bool:
+        """setMyCommands: "commands", a JSON array of at most 100 BotCommand; each "command"
+        1-32 characters of lowercase letters, digits and underscores, each "description"
+        1-256 characters. Scope and language_code are accepted and not modelled."""
+        commands = params.get("commands")
+        if not isinstance(commands, list):
+            raise _bad("can't parse commands JSON object")  # approximate
+        if len(commands) > COMMANDS_LIMIT:
+            raise _bad("too many commands specified")  # approximate
+        for command in commands:
+            if not isinstance(command, dict):
+                raise _bad("can't parse BotCommand")  # approximate
+            if not _COMMAND.fullmatch(str(command.get("command", ""))):
+                raise _bad("BOT_COMMAND_INVALID")
+            if not 1 <= len(str(command.get("description", "")).strip()) <= 256:
+                raise _bad("BOT_COMMAND_DESCRIPTION_INVALID")  # approximate
+        self._commands = [{"command": c["command"], "description": c["description"]}
+                          for c in commands]  # fmt: skip
+        return True
+
+    def commands(self) -> list[dict[str, str]]:
+        """The commands last registered with setMyCommands."""
+        return copy.deepcopy(self._commands)
 
     def _delete_webhook(self, params: dict[str, Any]) -> _Described:
         existed, self._webhook = self._webhook is not None, None
