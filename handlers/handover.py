@@ -152,8 +152,8 @@ def idle_sweep(session: Session, pst: PstConfig, texts: Texts) -> list[Notice]:
     close a consultation whose last message is the visitor's, unanswered — remind staff of it
     once after 3 working days instead."""
     now, notices = utcnow(), []
-    tickets = session.scalars(
-        select(Ticket).where(Ticket.kind == "KS", Ticket.status.in_(OPEN))
+    tickets = session.scalars(  # locked: a staff answer meanwhile waits, nothing doubles
+        select(Ticket).where(Ticket.kind == "KS", Ticket.status.in_(OPEN)).with_for_update()
     ).all()
     for ticket in tickets:
         office = pst.office(ticket.office_code)

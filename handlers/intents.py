@@ -58,6 +58,8 @@ OWN_WORDS = {
     "registration.pekerjaan", "registration.tujuan", "data_request.purpose", "complaint.text",
     "complaint.file", "consultation.question", "rating.comment",
 }  # fmt: skip
+# States that read a stop word of their own ("berhenti" ends the survey and keeps the answers).
+STOPS = {"rating.element"}
 # States after a service is done (their prompt made a ticket or showed a result): a clear wish
 # is acted on at once, as at the main menu; they are never re-entered from here.
 DONE = {
@@ -219,9 +221,10 @@ def mid_flow(turn: Turn) -> str | None:
         return "nlu.type_own"
     if turn.inbound.payload:
         return None
-    if turn.text.isdigit() and offered and choice is None:
+    if turn.text.isdigit() and len(turn.text) <= 2 and offered and choice is None:
+        # a menu number out of range (a longer one is an answer: a phone number, a year)
         turn.say(turn.t("nlu_out_of_range", number=turn.text, last=len(offered)))
-        return None
+        return state
     if choice is not None or not turn.text:
         return None
     u = read(turn)
@@ -229,7 +232,7 @@ def mid_flow(turn: Turn) -> str | None:
         leaves = sure(u) and u.intent not in ("ya", "tidak") and _leaves(state, u.intent)
         return go(turn, u.intent, u.slots) if leaves else None
     short = len(turn.text.split()) <= 4
-    if u.intent in ("batal", "menu") and u.confidence >= SWITCH and short:
+    if u.intent in ("batal", "menu") and u.confidence >= SWITCH and short and state not in STOPS:
         turn.slots.clear()
         return go(turn, u.intent, {})
     if u.intent == "bahasa" and u.confidence >= SWITCH and named_language(turn.text):

@@ -235,9 +235,9 @@ def reminders(session: Session, pst: PstConfig, texts: Texts) -> list[Notice]:
     now = utcnow()
     notices = []
     open_tickets = session.scalars(  # consultations have their own timers (handover.py)
-        select(Ticket).where(
-            Ticket.status.in_(OPEN), Ticket.due_at.is_not(None), Ticket.kind != "KS"
-        )
+        select(Ticket)
+        .where(Ticket.status.in_(OPEN), Ticket.due_at.is_not(None), Ticket.kind != "KS")
+        .with_for_update()  # flags are set once even if two sweeps overlapped
     ).all()
     for ticket in open_tickets:
         office = pst.office(ticket.office_code)

@@ -96,7 +96,12 @@ def tg(pstbot, telegram_api):
     return TelegramVisitor(pstbot, telegram_api, 5519001, "Tono")
 
 
-def test_data_request_from_one_sentence_on_whatsapp(wa):
+def test_data_request_from_one_sentence_on_whatsapp(wa, pstbot, smtp):
+    _, port = smtp()  # with email on, the bot asks how to tell the visitor ("wa aja")
+    pstbot.env.update(
+        SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_FROM="pst3324@bps.go.id", SMTP_STARTTLS=False
+    )
+    pstbot.restart()
     wa.says("halo")
     wa.reads()
     wa.says("sy mw minta data kemiskinan 2023")
@@ -246,3 +251,19 @@ def test_language_named_mid_flow_switches_and_asks_again(tg):
     assert tg.reads().endswith("What is your full name?")
     tg.says("Tono Wijaya")
     assert "What is your active email address?" in tg.reads()
+
+
+def test_numbers_that_are_answers_are_not_read_as_menu_numbers(wa):
+    wa.says("halo")
+    wa.taps("Buku tamu")
+    wa.taps("Setuju")
+    wa.says("Ratna Sari")
+    wa.says("ratna@example.id")
+    assert "Pakai nomor WhatsApp ini" in wa.reads()
+    wa.says("081355667788")  # a phone number where one option is offered
+    answer = wa.reads()
+    assert "tidak ada di daftar" not in answer and "instansi" in answer
+    wa.says("Pribadi")
+    wa.says("12")  # a menu number out of range: said once, the question asked again
+    again = wa.reads()
+    assert again.count("Nomor 12 tidak ada di daftar") == 1 and "Apa pekerjaan Anda?" in again
