@@ -128,13 +128,19 @@ def _lines():
 def check_config(path: str | None) -> None:
     """Validate config.yaml (or PATH) and the environment; name the key and line of an error."""
     try:
-        pst = load_config(path) if path else load_settings()[1]
+        if path:
+            pst, shared = load_config(path), False
+        else:
+            settings, pst = load_settings()
+            shared = settings.whatsapp_enabled
     except ConfigError as exc:
         click.echo(f"configuration error: {exc}", err=True)
         sys.exit(1)
     for office in pst.offices:
         services = ", ".join(s.value for s in office.layanan)
         click.echo(f"{office.code}  {office.nama} ({office.zone_abbr}): {services}")
+    for line in pst.warnings(shared):
+        click.echo(f"warning: {line}")
     click.echo(f"OK: {len(pst.offices)} offices")
 
 

@@ -14,7 +14,7 @@ import datetime as dt
 import re
 
 from bot.engine import Option, State, Turn
-from handlers import consultation, rating, staff_desk
+from handlers import consultation, handover, info, rating
 
 GLOBAL_WORDS = {
     "menu": "menu",
@@ -71,7 +71,6 @@ TICKET_QUERY = re.compile(r"^(?:cek|status|tiket)(?:\s+([a-z]{2}-\d{4}-\d{8}-\d{
 
 def route(turn: Turn) -> str | None:
     """Handle what outranks the current state; return the state to enter, or None to go on."""
-    turn.replies += staff_desk.held_files(turn.session, turn.visitor, turn.texts)
     target = _global_word(turn)
     if not turn.convo.state:
         turn.say(turn.t("welcome"))
@@ -133,7 +132,10 @@ def handle_main(turn: Turn) -> str:
     if choice == "konsultasi":
         return consultation.entry(turn)
     if choice == "pengaduan":
-        return "complaint.category"
+        if handover.staffed(turn):
+            return "complaint.category"
+        turn.say(info.complaint_text(turn, turn.office))
+        return "menu.main"
     if choice == "penilaian":
         ref = f"umum/{dt.datetime.now(turn.office.tz):%Y%m%d}"
         if target := rating.start(turn, "umum", ref):

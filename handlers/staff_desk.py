@@ -9,9 +9,8 @@
 | ``/selesai`` (in a topic)       | close the consultation/complaint of that hand-over topic    |
 | any other message in a topic    | relayed to the visitor as the PST officer's answer          |
 
-Only the office's ``staff_user_ids`` may use them (config.yaml). A "data ready" notice to a
-WhatsApp visitor who has been silent for more than 24 hours goes out as the office's approved
-template (``whatsapp_templates.data_siap``); the file follows when the visitor answers.
+Only the office's ``staff_user_ids`` may use them (config.yaml). What reaches a WhatsApp visitor
+silent for more than 24 hours is decided when it is sent (:mod:`bot.window`).
 """
 
 from __future__ import annotations
@@ -28,10 +27,9 @@ from bot.engine import Inbound, Notice, Reply
 from bot.texts import Texts
 from bot.workdays import previous_working_day
 from handlers import handover, rating
-from storage.models import Ticket, Visitor, utcnow
+from storage.models import Ticket, utcnow
 
 OPEN = ("baru", "diproses")
-WINDOW = dt.timedelta(hours=24)  # WhatsApp's customer service window
 
 
 class Desk:
@@ -101,6 +99,8 @@ def relay(desk: Desk) -> None:
     if ticket is None:
         return  # talk outside an open hand-over is not for the bot
     inbound = desk.inbound
+    if inbound.file_too_big:
+        desk.answer("staff_file_too_big", number=ticket.number)
     desk.notices += handover.relay_from_staff(
         ticket, inbound.text, inbound.file_path, inbound.file_name, desk.texts
     )
@@ -157,11 +157,14 @@ def take(desk: Desk, args: list[str]) -> None:
     ticket.assigned_to = desk.inbound.display_name or desk.inbound.user_id
     ticket.move("diproses", actor=desk.inbound.user_id)
     desk.answer("staff_taken", number=ticket.number, name=ticket.assigned_to)
-    _tell(desk, ticket.visitor, Reply(_visitor_text(desk, ticket, "notice_processing")))
+    _tell(desk, ticket, Reply(_visitor_text(desk, ticket, "notice_processing")))
 
 
 def ready(desk: Desk, args: list[str]) -> None:
     if (ticket := _ticket_or_answer(desk, args)) is None:
+        return
+    if desk.inbound.file_too_big:
+        desk.answer("staff_file_too_big", number=ticket.number)
         return
     if not desk.inbound.file_path:
         desk.answer("staff_ready_needs_file", number=ticket.number)
@@ -169,16 +172,10 @@ def ready(desk: Desk, args: list[str]) -> None:
     ticket.details = {**ticket.details, "file": desk.inbound.file_path}
     ticket.move("siap", actor=desk.inbound.user_id)
     desk.answer("staff_ready", number=ticket.number)
-    deliver_ready(desk.notices, desk.office, desk.texts, ticket)
-    if not ticket.details.get("held"):  # a held file: the window is closed, ask later
-        desk.notices += rating.invite(
-            desk.session,
-            ticket.visitor,
-            desk.office.code,
-            "permintaan_data",
-            ticket.number,
-            desk.texts,
-        )
+    deliver_ready(desk.notices, desk.texts, ticket)
+    desk.notices += rating.invite(
+        desk.session, ticket.visitor, desk.office.code, "permintaan_data", ticket.number, desk.texts
+    )
 
 
 def refuse(desk: Desk, args: list[str]) -> None:
@@ -191,53 +188,30 @@ def refuse(desk: Desk, args: list[str]) -> None:
     desk.answer("staff_refused", number=ticket.number)
     _tell(
         desk,
-        ticket.visitor,
+        ticket,
         Reply(_visitor_text(desk, ticket, "notice_refused", reason=args[1].strip())),
     )
 
 
-def deliver_ready(notices: list[Notice], office: Office, texts: Texts, ticket: Ticket) -> None:
-    """Queue the "data ready" notice with the file: on the visitor's channel (a template when
-    WhatsApp's 24-hour window is closed; the file is then held until the visitor answers) and
-    by email when the visitor asked for it."""
+def deliver_ready(notices: list[Notice], texts: Texts, ticket: Ticket) -> None:
+    """Queue the "data ready" notice with the file: on the visitor's channel (class
+    ``data_siap``: outside WhatsApp's window a template goes first and the file follows the
+    visitor's reply, :mod:`bot.window`) and by email when the visitor asked for it."""
     visitor = ticket.visitor
     file = handover.ticket_file(ticket.details["file"])
     text = texts.get(visitor.lang, "notice_ready", number=ticket.number)
     via = ticket.details.get("notify", "chat")
     if via in ("chat", "keduanya"):
-        silent = visitor.last_inbound_at is None or utcnow() - visitor.last_inbound_at > WINDOW
-        template = office.whatsapp_templates.get("data_siap")
-        if visitor.channel == "whatsapp" and silent and template:
-            variables = {"1": visitor.nama or "", "2": ticket.number}
-            notices.append(Notice.to_visitor(visitor, Reply(text, template=(template, variables))))
-            ticket.details = {**ticket.details, "held": True}
-        else:
-            notices.append(Notice.to_visitor(visitor, Reply(text, attachment=file)))
+        reply = Reply(text, attachment=file)
+        notices.append(Notice.to_visitor(visitor, reply, "data_siap", ticket.number))
     if via in ("email", "keduanya") and visitor.email:
         notices.append(
             Notice("email", visitor.email, Reply(text, attachment=file), lang=visitor.lang)
         )
 
 
-def held_files(session: Session, visitor: Visitor, texts: Texts) -> list[Reply]:
-    """Files held back by a template notice, released now that the visitor wrote again."""
-    tickets = session.scalars(
-        select(Ticket).where(Ticket.visitor_id == visitor.id, Ticket.status == "siap")
-    ).all()
-    replies = []
-    for ticket in (t for t in tickets if t.details.get("held")):
-        ticket.details = {k: v for k, v in ticket.details.items() if k != "held"}
-        replies.append(
-            Reply(
-                texts.get(visitor.lang, "notice_ready", number=ticket.number),
-                attachment=handover.ticket_file(ticket.details["file"]),
-            )
-        )
-    return replies
-
-
-def _tell(desk: Desk, visitor: Visitor, reply: Reply) -> None:
-    desk.notices.append(Notice.to_visitor(visitor, reply))
+def _tell(desk: Desk, ticket: Ticket, reply: Reply) -> None:
+    desk.notices.append(Notice.to_visitor(ticket.visitor, reply, "tiket_diperbarui", ticket.number))
 
 
 def _visitor_text(desk: Desk, ticket: Ticket, key: str, **values) -> str:
