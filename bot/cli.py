@@ -144,6 +144,46 @@ def check_config(path: str | None) -> None:
     click.echo(f"OK: {len(pst.offices)} offices")
 
 
+@main.command("outbox")
+@click.option("--failed", is_flag=True, help="only messages that failed for good")
+@click.option("--held", is_flag=True, help="only messages held for WhatsApp's 24-hour window")
+def outbox(failed: bool, held: bool) -> None:
+    """List what has not reached visitors (pending, held, failed), oldest first, with the
+    reason; chat ids are shown by their last four characters only."""
+    from sqlalchemy import select
+
+    from storage.db import Database, migrate
+    from storage.models import Outbox
+
+    settings = _load()[0]
+    wanted = [s for s, on in (("failed", failed), ("held", held)) if on]
+    db = Database(settings.database_url)
+    try:
+        migrate(db.engine)
+        with db.transaction() as session:
+            rows = session.scalars(
+                select(Outbox)
+                .where(Outbox.status.in_(wanted or ("pending", "held", "failed")))
+                .order_by(Outbox.id)
+            ).all()
+            lines = [_outbox_line(row) for row in rows]
+    finally:
+        db.dispose()
+    click.echo("\n".join(lines) if lines else "nothing waiting")
+
+
+def _outbox_line(row) -> str:
+    reasons = {
+        "held": "WhatsApp window closed: goes when the visitor writes",
+        "pending": f"retry at {row.next_attempt_at:%Y-%m-%d %H:%M} UTC",
+    }
+    reason = (row.last_error or "-") if row.status == "failed" else reasons[row.status]
+    return (
+        f"{row.id}\t{row.created_at:%Y-%m-%d %H:%M}\t{row.channel} …{row.chat_id[-4:]}\t"
+        f"{row.status}\t{row.kind or '-'}\t{row.ref or '-'}\t{reason}"
+    )
+
+
 @main.command("set-telegram-webhook")
 def set_telegram_webhook() -> None:
     """Point Telegram at {PUBLIC_BASE_URL}/webhook/telegram with the webhook secret."""

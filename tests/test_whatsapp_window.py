@@ -27,6 +27,15 @@ def _filled(kind: str, name: str, number: str) -> str:
     return TEMPLATES[kind][1].replace("{{1}}", name).replace("{{2}}", number)
 
 
+def _pstbot_outbox(pstbot, *args: str):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    env = {"DATABASE_URL": pstbot.env["DATABASE_URL"], "PSTBOT_CONFIG": pstbot.env["PSTBOT_CONFIG"]}
+    return CliRunner().invoke(main, ["outbox", *args], env=env)
+
+
 def _no_window_refusals(twilio_api) -> None:
     """Twilio never had to refuse a free-form message: the bot decided before sending."""
     assert [c.response.get("code") for c in twilio_api.calls() if not c.ok] == []
@@ -98,6 +107,11 @@ def test_without_a_template_the_answer_waits_and_staff_are_told_once(
         notes = [t for t in _topic_texts(telegram_api, topic_id) if "belum terkirim" in t]
         assert len(notes) == 1 and number in notes[0] and '"jawaban_petugas"' in notes[0]
         assert "menerimanya begitu ia menulis lagi" in notes[0]
+        listed = _pstbot_outbox(pstbot, "--held").output.splitlines()
+        assert len(listed) == 2 and all(
+            number in line and "window closed" in line for line in listed
+        )
+        assert _pstbot_outbox(pstbot, "--failed").output.strip() == "nothing waiting"
         wa.says("halo, ada kabar?")
         back = wa.reads().split("\n---\n")
     assert back[:2] == [
