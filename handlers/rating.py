@@ -101,7 +101,7 @@ def withdraw(session: Session, visitor: Visitor, ref: str | None) -> None:
     if rating is None or rating.ref != ref or rating.answered_at is not None:
         return
     session.delete(rating)
-    convo.state, convo.slots = "menu.main", {}
+    convo.state, convo.slots = "", {}  # the next message is greeted and shown the menu
 
 
 def prompt_element(turn: Turn) -> None:
