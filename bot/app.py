@@ -30,7 +30,11 @@ def create_app(service: Service) -> Flask:
     if settings.whatsapp_enabled:
         app.register_blueprint(
             whatsapp.blueprint(
-                service.receive, service.pst, settings.twilio_auth_token, settings.public_base_url
+                service.receive,
+                service.pst,
+                settings.twilio_auth_token,
+                settings.public_base_url,
+                service.courier.record_status,
             )
         )
 
@@ -53,6 +57,7 @@ def create_app(service: Service) -> Flask:
         ok = state["scheduler"]["alive"] and not alerts
         status = "ok" if ok else ("channel refused" if alerts else "scheduler not running")
         body = {"status": status, "alerts": alerts, **state}
+        body["undelivered"] = service.courier.undelivered  # reported failed by a channel
         return jsonify(channels=sorted(service.senders), **body), 200 if ok else 503
 
     return app

@@ -128,13 +128,19 @@ def _lines():
 def check_config(path: str | None) -> None:
     """Validate config.yaml (or PATH) and the environment; name the key and line of an error."""
     try:
-        pst = load_config(path) if path else load_settings()[1]
+        if path:
+            pst, shared = load_config(path), False
+        else:
+            settings, pst = load_settings()
+            shared = settings.whatsapp_enabled
     except ConfigError as exc:
         click.echo(f"configuration error: {exc}", err=True)
         sys.exit(1)
     for office in pst.offices:
         services = ", ".join(s.value for s in office.layanan)
         click.echo(f"{office.code}  {office.nama} ({office.zone_abbr}): {services}")
+    for line in pst.warnings(shared):
+        click.echo(f"warning: {line}")
     click.echo(f"OK: {len(pst.offices)} offices")
 
 
@@ -146,6 +152,46 @@ COMMANDS = [
     ("bahasa", "Ganti bahasa / Change language"),
     ("bantuan", "Bantuan"),
 ]
+
+
+@main.command("outbox")
+@click.option("--failed", is_flag=True, help="only messages that failed for good")
+@click.option("--held", is_flag=True, help="only messages held for WhatsApp's 24-hour window")
+def outbox(failed: bool, held: bool) -> None:
+    """List what has not reached visitors (pending, held, failed), oldest first, with the
+    reason; chat ids are shown by their last four characters only."""
+    from sqlalchemy import select
+
+    from storage.db import Database, migrate
+    from storage.models import Outbox
+
+    settings = _load()[0]
+    wanted = [s for s, on in (("failed", failed), ("held", held)) if on]
+    db = Database(settings.database_url)
+    try:
+        migrate(db.engine)
+        with db.transaction() as session:
+            rows = session.scalars(
+                select(Outbox)
+                .where(Outbox.status.in_(wanted or ("pending", "held", "failed")))
+                .order_by(Outbox.id)
+            ).all()
+            lines = [_outbox_line(row) for row in rows]
+    finally:
+        db.dispose()
+    click.echo("\n".join(lines) if lines else "nothing waiting")
+
+
+def _outbox_line(row) -> str:
+    reasons = {
+        "held": "WhatsApp window closed: goes when the visitor writes",
+        "pending": f"retry at {row.next_attempt_at:%Y-%m-%d %H:%M} UTC",
+    }
+    reason = (row.last_error or "-") if row.status == "failed" else reasons[row.status]
+    return (
+        f"{row.id}\t{row.created_at:%Y-%m-%d %H:%M}\t{row.channel} …{row.chat_id[-4:]}\t"
+        f"{row.status}\t{row.kind or '-'}\t{row.ref or '-'}\t{reason}"
+    )
 
 
 @main.command("set-telegram-webhook")

@@ -20,6 +20,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 WEEKDAYS = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
 OFFICE_ZONES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+# Message classes that need an approved WhatsApp template outside the 24-hour window
+# (``whatsapp_templates``; what each one is: bot/window.py).
+TEMPLATE_CLASSES = (
+    "jawaban_petugas",
+    "pengingat_tutup",
+    "konsultasi_ditutup",
+    "tiket_diperbarui",
+    "data_siap",
+    "undangan_penilaian",
+)
+LIST_ITEMS_MAX = 10  # Twilio twilio/list-picker: 1 to 10 items
+CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")  # a Twilio Content SID
 
 
 class ConfigError(Exception):
@@ -129,6 +141,16 @@ class Office(_Strict):
     pengaduan: Pengaduan
     layanan: dict[Service, ServiceStandard]
 
+    @field_validator("whatsapp_templates")
+    @classmethod
+    def _templates(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, sid in value.items():
+            if name not in TEMPLATE_CLASSES:
+                raise ValueError(f"unknown class {name!r}; use {', '.join(TEMPLATE_CLASSES)}")
+            if not CONTENT_SID.fullmatch(sid):
+                raise ValueError(f"{name}: {sid!r} is not a Content SID (HX and 32 hex digits)")
+        return value
+
     @field_validator("zona_waktu")
     @classmethod
     def _zone(cls, value: str) -> str:
@@ -182,6 +204,21 @@ class PstConfig(_Strict):
 
     offices: list[Office] = Field(min_length=1)
     saluran_nasional: list[Channel] = []
+    # WhatsApp buttons and lists: "<lang>:<key>,<key>,…" (an option set, keys in order) → the
+    # Content SID of a twilio/quick-reply (≤ 3 buttons) or twilio/list-picker (≤ 10 items)
+    # whose body is {{1}} and whose ids are those keys (README, "Buttons and lists").
+    whatsapp_choices: dict[str, str] = {}
+
+    @field_validator("whatsapp_choices")
+    @classmethod
+    def _choices(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, sid in value.items():
+            lang, sep, keys = name.partition(":")
+            if not (sep and lang and keys) or not CONTENT_SID.fullmatch(sid):
+                raise ValueError(f'{name!r}: use "<lang>:<key>,<key>…": HX… (a Content SID)')
+            if len(keys.split(",")) > LIST_ITEMS_MAX:
+                raise ValueError(f"{name!r}: a list picker holds at most {LIST_ITEMS_MAX} items")
+        return value
 
     @model_validator(mode="after")
     def _unique(self) -> PstConfig:
@@ -201,6 +238,28 @@ class PstConfig(_Strict):
     def office_by_whatsapp(self, number: str) -> Office | None:
         """Return the office whose WhatsApp number (E.164) is ``number``, if any."""
         return next((o for o in self.offices if o.whatsapp == number), None)
+
+    def warnings(self, shared_number: bool) -> list[str]:
+        """What the operator should know, one line per office: served on WhatsApp (its own
+        number, or every office when ``shared_number``, i.e. TWILIO credentials are set)
+        without an approved template for some class (bot/window.py), or without a staff chat
+        (consultations and complaints are then not taken in the chat)."""
+        lines = []
+        for office in self.offices:
+            missing = [c for c in TEMPLATE_CLASSES if c not in office.whatsapp_templates]
+            if (office.whatsapp or shared_number) and missing:
+                lines.append(
+                    f"{office.code} {office.nama} is served on WhatsApp without an approved "
+                    f"template (whatsapp_templates) for {', '.join(missing)}: outside the "
+                    "24-hour window those messages wait until the visitor writes again, and "
+                    "rating invitations are skipped"
+                )
+            if office.staff_chat_id is None:
+                lines.append(
+                    f"{office.code} {office.nama} has no staff_chat_id: consultations and "
+                    "complaints are not taken in the chat (visitors get its phone and email)"
+                )
+        return lines
 
     def complaint_channels(self, office: Office) -> list[Channel]:
         """The office's own complaint channels, then national ones it does not list itself."""

@@ -178,6 +178,14 @@ class Downloads:
         self.path(key, fetch=False)
         return f"{self.public_base_url}/unduh/{self._signer.dumps(key)}/{filename}"
 
+    def size(self, key: str) -> int:
+        """The size in bytes of attachment ``key`` as it will be sent (prepared, not fetched).
+
+        Raises:
+            NotReady, LookupError: as :meth:`path`.
+        """
+        return self.path(key, fetch=False).stat().st_size
+
     def blueprint(self) -> Blueprint:
         """``GET /unduh/<token>/<name>``: the file; 410 when the link expired, 404 when the token
         is not ours or the file is gone. Never 5xx: a link is only made for a ready file."""

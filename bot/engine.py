@@ -67,7 +67,6 @@ class Reply:
     text: str
     options: tuple[Option, ...] = ()
     attachment: Attachment | None = None
-    template: tuple[str, dict[str, str]] | None = None  # WhatsApp Content SID + variables
     end_thread: bool = False  # the last message of a staff forum topic, which is then closed
 
 
@@ -82,7 +81,8 @@ class Inbound:
     ``group`` marks a message in a group chat (the staff chat), ``thread_id`` its forum topic.
     A file sent with the message is named by ``file_id``/``file_name`` (Telegram) or
     ``media_url`` (Twilio); ``file_path`` is where the service stored it (relative to the
-    tickets folder). ``received_at`` is UTC.
+    tickets folder); ``file_too_big`` when the channel would not let the bot fetch it.
+    ``received_at`` is UTC.
     """
 
     channel: str
@@ -102,24 +102,36 @@ class Inbound:
     file_id: str | None = None
     file_name: str | None = None
     file_path: str | None = None
+    file_too_big: bool = False
     received_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
 class Notice:
-    """A message to someone other than the sender: a staff chat, a visitor, an email address."""
+    """A message to someone other than the sender: a staff chat, a visitor, an email address.
+
+    ``kind`` is its message class (:data:`bot.window.CLASSES`: which approved WhatsApp template
+    stands in for it outside the 24-hour window) and ``ref`` the ticket number it is about.
+    """
 
     channel: str
     chat_id: str
     reply: Reply
     reply_from: str | None = None
     lang: str = "id"
+    kind: str | None = None
+    ref: str | None = None
 
     @classmethod
-    def to_visitor(cls, visitor: Visitor, reply: Reply) -> Notice:
-        """A notice to ``visitor`` on their channel, in their language."""
-        return cls(visitor.channel, visitor.chat_id, reply, visitor.reply_from, visitor.lang)
+    def to_visitor(
+        cls, visitor: Visitor, reply: Reply, kind: str | None = None, ref: str | None = None
+    ) -> Notice:
+        """A notice to ``visitor`` on their channel, in their language, of class ``kind``
+        about ticket ``ref``."""
+        return cls(
+            visitor.channel, visitor.chat_id, reply, visitor.reply_from, visitor.lang, kind, ref
+        )
 
 
 @dataclass(frozen=True)
@@ -258,6 +270,7 @@ class Engine:
                 logger.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
                 return set()
             visitor = _load_visitor(session, inbound)
+            release_held(session, inbound.channel, inbound.chat_id)
             turn = Turn(inbound, visitor, self.pst, self.texts, session, self.catalogue, self.kb)
             turn.channels = self.channels
             self._run(turn)
@@ -284,15 +297,27 @@ class Engine:
         for reply in turn.replies:
             for method, payload in self.render(*own, sender, visitor.lang, reply):
                 rows.append((own, method, payload))
-        return self._write(session, rows, turn.notices)
+        return self.write(session, rows, turn.notices)
 
-    def _write(self, session: Session, rows: list, notices: list[Notice]) -> set[tuple[str, str]]:
+    def write(self, session: Session, rows: list, notices: list[Notice]) -> set[tuple[str, str]]:
+        """Add ``rows`` (``((channel, chat_id), method, payload)``) and the rendered ``notices``
+        to the outbox in ``session``; returns the chats given something to deliver."""
+        added = [(chat, method, payload, None, None) for chat, method, payload in rows]
         for n in notices:
             for method, payload in self.render(n.channel, n.chat_id, n.reply_from, n.lang, n.reply):
-                rows.append(((n.channel, n.chat_id), method, payload))
-        for (channel, chat_id), method, payload in rows:
-            session.add(Outbox(channel=channel, chat_id=chat_id, method=method, payload=payload))
-        return {chat for chat, _, _ in rows}
+                added.append(((n.channel, n.chat_id), method, payload, n.kind, n.ref))
+        for (channel, chat_id), method, payload, kind, ref in added:
+            session.add(
+                Outbox(
+                    channel=channel,
+                    chat_id=chat_id,
+                    method=method,
+                    payload=payload,
+                    kind=kind,
+                    ref=ref,
+                )
+            )
+        return {row[0] for row in added}
 
     def apologise(self, inbound: Inbound) -> set[tuple[str, str]]:
         """Tell the sender of ``inbound`` that it could not be processed (given up after
@@ -305,12 +330,12 @@ class Engine:
             reply = Reply(self.texts.get(lang, "inbound_failed"))
             sender = inbound.reply_from or (visitor.reply_from if visitor else None)
             notice = Notice(inbound.channel, inbound.chat_id, reply, sender, lang)
-            return self._write(session, [], [notice])
+            return self.write(session, [], [notice])
 
     def run_job(self, job: Callable[[Session], list[Notice]]) -> set[tuple[str, str]]:
         """Run a scheduled ``job`` in one transaction and write its notices to the outbox."""
         with self.db.transaction() as session:
-            return self._write(session, [], job(session))
+            return self.write(session, [], job(session))
 
     def handle_staff(
         self,
@@ -323,7 +348,7 @@ class Engine:
         with self.db.transaction() as session:
             if not first_delivery(session, inbound, parked):
                 return set()
-            return self._write(session, _callback_answer(inbound), command(session, inbound))
+            return self.write(session, _callback_answer(inbound), command(session, inbound))
 
 
 def _callback_answer(inbound: Inbound) -> list[tuple[tuple[str, str], str, dict[str, Any]]]:
@@ -332,6 +357,20 @@ def _callback_answer(inbound: Inbound) -> list[tuple[tuple[str, str], str, dict[
         return []
     answer = {"callback_query_id": inbound.callback_id}
     return [((inbound.channel, inbound.chat_id), "answerCallbackQuery", answer)]
+
+
+def release_held(session: Session, channel: str, chat_id: str) -> int:
+    """The visitor wrote: their held rows (kept while WhatsApp's 24-hour window was closed)
+    are due again, before anything this message produces (rows go out in ``id`` order).
+    Returns how many were released."""
+    rows = session.scalars(
+        select(Outbox).where(
+            Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.status == "held"
+        )
+    ).all()
+    for row in rows:
+        row.status, row.next_attempt_at, row.claimed_until = "pending", utcnow(), None
+    return len(rows)
 
 
 def first_delivery(session: Session, inbound: Inbound, parked: bool = False) -> bool:

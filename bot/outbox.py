@@ -6,6 +6,7 @@ a delay: exponential backoff from ``first_delay`` (5 s by default) up to 1 h, an
 than Telegram's ``retry_after``.
 Rows are claimed with a lease (``claimed_until``) inside a locking transaction, so several
 threads or processes can deliver side by side without sending anything twice.
+A ``gate`` (:class:`bot.window.WindowGate`) may hold a row back just before it is sent.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +29,11 @@ from storage.models import Outbox, Visitor, utcnow
 logger = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=2)
 BACKOFF_MAX = 3600.0  # seconds
+PROGRESS = ("queued", "accepted", "sending", "sent", "delivered", "read")  # Twilio statuses
+FAILED = ("failed", "undelivered")
+WINDOW_CLOSED = "63016"  # Twilio: free-form message outside WhatsApp's 24-hour window
+# gate(session, row, closed) → None to send the row now, else the chats given new rows.
+Gate = Callable[[Session, Outbox, bool], set[tuple[str, str]] | None]
 
 
 def backoff(attempts: int, first_delay: float, retry_after: float | None = None) -> float:
@@ -45,18 +52,26 @@ class _Claim:
 
 
 class Courier:
-    """Sends outbox rows through the channel senders (``senders`` maps channel → sender)."""
+    """Sends outbox rows through the channel senders (``senders`` maps channel → sender);
+    ``gate`` decides just before a send whether the row goes now (see :data:`Gate`)."""
 
     def __init__(
-        self, db: Database, senders: dict[str, Sender], first_delay: float = 5.0, workers: int = 4
+        self,
+        db: Database,
+        senders: dict[str, Sender],
+        first_delay: float = 5.0,
+        workers: int = 4,
+        gate: Gate | None = None,
     ) -> None:
         self.db = db
         self.senders = senders
         self.first_delay = first_delay
+        self.gate = gate
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="courier")
         self.alerts: dict[str, str] = {}  # channel → the error that needs the operator
         self._queued: set[tuple[str, str]] = set()
         self._queued_lock = threading.Lock()
+        self.undelivered = 0  # messages a channel reported as failed after taking them
 
     def kick(self, channel: str, chat_id: str) -> None:
         """Deliver a chat's due rows soon, on a worker thread (the webhook answers at once).
@@ -103,29 +118,41 @@ class Courier:
         return len(due)
 
     def _claim_next(self, channel: str, chat_id: str) -> _Claim | None:
-        now = utcnow()
+        claim, others = None, set()
         with self.db.transaction() as session:
-            row = session.scalars(
-                select(Outbox)
-                .where(
-                    Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.status == "pending"
-                )
-                .order_by(Outbox.id)
-                .limit(1)
-                .with_for_update()
-            ).first()
-            if row is None or row.next_attempt_at > now:
-                return None
-            if row.claimed_until is not None and row.claimed_until > now:
-                return None
-            row.claimed_until = now + LEASE
-            row.attempts += 1
-            return _Claim(row.id, row.method, dict(row.payload), row.attempts)
+            while (row := self._next_due(session, channel, chat_id)) is not None:
+                held = self.gate(session, row, False) if self.gate else None
+                if held is None:
+                    row.claimed_until = utcnow() + LEASE
+                    row.attempts += 1
+                    claim = _Claim(row.id, row.method, dict(row.payload), row.attempts)
+                    break
+                others |= held  # the gate held the row back: look at the next one
+        self._kick_all(others)
+        return claim
+
+    @staticmethod
+    def _next_due(session: Session, channel: str, chat_id: str) -> Outbox | None:
+        """The chat's first pending row, locked, if it is due and not leased to another sender."""
+        now = utcnow()
+        row = session.scalars(
+            select(Outbox)
+            .where(Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.status == "pending")
+            .order_by(Outbox.id)
+            .limit(1)
+            .with_for_update()
+        ).first()
+        if row is None or row.next_attempt_at > now:
+            return None
+        if row.claimed_until is not None and row.claimed_until > now:
+            return None
+        return row
 
     def _send(self, channel: str, claim: _Claim) -> bool:
         error: SendError | None = None
+        sid = None
         try:
-            self.senders[channel].send(claim.method, claim.payload)
+            sid = self.senders[channel].send(claim.method, claim.payload)
         except SendError as exc:
             error = exc
         except Exception as exc:  # a bug or an unexpected client error: keep the row, retry
@@ -136,9 +163,14 @@ class Courier:
             row.claimed_until = None
             if error is None:
                 row.status, row.sent_at = "sent", utcnow()
+                row.message_sid = sid if isinstance(sid, str) else None
                 self.alerts.pop(channel, None)
                 return True
             row.last_error = str(error)[:1000]
+            held = self.gate(session, row, True) if error.window_closed and self.gate else None
+            if held is not None:
+                self._kick_all(held)
+                return True  # held: the next rows are looked at
             if error.migrate_to:
                 _follow(session, channel, row.chat_id, error.migrate_to)
                 self.kick(channel, error.migrate_to)
@@ -162,9 +194,52 @@ class Courier:
             )
             return False
 
+    def record_status(self, message_sid: str, status: str, error_code: str | None) -> bool:
+        """Record Twilio's status callback for the row sent as ``message_sid``: delivery
+        statuses only move forward (queued → sent → delivered → read). ``failed`` or
+        ``undelivered`` with 63016 (outside WhatsApp's window) holds the row and takes the
+        template path of the gate; another failure marks the row failed, is logged and counted
+        in ``undelivered``, and the gate tells staff. Returns False for an unknown sid."""
+        with self.db.transaction() as session:
+            row = session.scalars(
+                select(Outbox).where(Outbox.message_sid == message_sid).with_for_update()
+            ).first()
+            if row is None:
+                return False
+            chats: set[tuple[str, str]] = set()
+            if status in FAILED:
+                row.delivery = status
+                chats = self._undelivered(session, row, status, error_code)
+            elif status in PROGRESS and _later(status, row.delivery):
+                row.delivery = status
+        self._kick_all(chats)
+        return True
+
+    def _undelivered(
+        self, session: Session, row: Outbox, status: str, error_code: str | None
+    ) -> set[tuple[str, str]]:
+        row.last_error = f"twilio {status} code {error_code}"
+        held = self.gate(session, row, True) if error_code == WINDOW_CLOSED and self.gate else None
+        if held is not None:
+            return {(row.channel, row.chat_id)} | held
+        row.status = "failed"
+        self.undelivered += 1
+        logger.error("outbox %s to %s %s: code %s", row.id, row.channel, status, error_code)
+        notify = getattr(self.gate, "undeliverable", None)
+        return notify(session, row) if notify else set()
+
+    def _kick_all(self, chats: set[tuple[str, str]]) -> None:
+        for chat in chats:
+            self.kick(*chat)
+
     def close(self) -> None:
         """Wait for deliveries in progress, then stop the worker threads."""
         self._pool.shutdown(wait=True)
+
+
+def _later(status: str, before: str | None) -> bool:
+    """Status callbacks may arrive out of order: only a later delivery step is recorded."""
+    return before not in PROGRESS or PROGRESS.index(status) > PROGRESS.index(before)
 
 
 def _follow(session: Session, channel: str, old: str, new: str) -> None:

@@ -15,16 +15,18 @@ from werkzeug.utils import secure_filename
 import handlers
 from bot import inbox, scheduler
 from bot.channels import email, local, telegram, whatsapp
+from bot.channels.base import FileTooBig
 from bot.config import PstConfig
 from bot.downloads import Downloads
 from bot.engine import Engine, Inbound, Reply
 from bot.outbox import Courier
 from bot.settings import Settings
 from bot.texts import Texts
+from bot.window import WindowGate
 from catalogue.importer import load_default
 from catalogue.kb import KnowledgeBase
 from catalogue.search import SearchIndex
-from handlers import handover, staff_desk
+from handlers import handover, rating, staff_desk
 from storage.db import Database, migrate
 from storage.models import Publication, Ticket
 
@@ -81,13 +83,19 @@ class Service:
                 settings.telegram_api_url,
                 partial(self.downloads.path, fetch=False),
                 self.topic_for,
+                self.downloads.url if self.downloads.links_enabled else None,
             )
+        for line in pst.warnings(shared_number=settings.whatsapp_enabled):
+            logger.warning("%s", line)
         if settings.whatsapp_enabled:
+            base = settings.public_base_url
             self.senders[whatsapp.CHANNEL] = whatsapp.TwilioSender(
                 settings.twilio_account_sid,
                 settings.twilio_auth_token,
                 settings.twilio_api_url,
                 self.downloads.url,
+                self.downloads.size,
+                f"{base}{whatsapp.STATUS_PATH}" if base else None,
             )
         if settings.email_enabled:
             self.senders[email.CHANNEL] = email.EmailSender(
@@ -100,9 +108,10 @@ class Service:
             )
         if terminal is not None:
             self.senders[local.CHANNEL] = local.LocalSender(terminal, self.downloads.path)
-        self.courier = Courier(self.db, self.senders, settings.outbox_backoff_seconds)
         self.engine = Engine(self.db, pst, self.texts, handlers.STATES, handlers.route, self.render)
         self.engine.channels = frozenset(self.senders)
+        gate = WindowGate(pst, self.texts, self.engine.write, rating.withdraw)
+        self.courier = Courier(self.db, self.senders, settings.outbox_backoff_seconds, gate=gate)
         self.staff_command = staff_desk.command_handler(
             pst, self.texts, email=email.CHANNEL in self.senders
         )
@@ -131,6 +140,10 @@ class Service:
             return []
         if channel == email.CHANNEL:
             return [(email.METHOD, self._email_payload(chat_id, lang, reply))]
+        if channel == whatsapp.CHANNEL:
+            return whatsapp.render(
+                chat_id, reply_from, lang, reply, self.texts, self.pst.whatsapp_choices
+            )
         return RENDERERS[channel](chat_id, reply_from, lang, reply, self.texts)
 
     def _email_payload(self, to: str, lang: str, reply: Reply) -> dict[str, Any]:
@@ -168,6 +181,8 @@ class Service:
         if (inbound.file_id or inbound.media_url) and not inbound.file_path:
             try:
                 inbound = replace(inbound, file_path=self._store_file(inbound))
+            except FileTooBig:
+                inbound = replace(inbound, file_too_big=True)
             except Exception as exc:  # any fetch failure: the update is still answered 200
                 logger.exception("%s file of message %s", inbound.channel, inbound.message_id)
                 inbound = replace(inbound, file_id=None, media_url=None)

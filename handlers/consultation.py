@@ -46,7 +46,7 @@ def handle_question(turn: Turn) -> str:
     matches = turn.kb.search(question, limit=ANSWERS)
     if not matches:
         turn.say(turn.t("ks_no_answer"))
-        return registration.first(turn, "consultation.open", "ks_need_profile")
+        return _to_staff(turn)
     for match in matches:
         entry = match.entry
         turn.say(
@@ -74,9 +74,16 @@ def handle_answers(turn: Turn) -> str:
         ref = f"kb/{dt.datetime.now(dt.UTC):%Y%m%d}/{turn.slots['ks_entries'][0]}"
         return rating.start(turn, "konsultasi", ref) or "menu.main"
     if turn.choice == "belum":
-        return registration.first(turn, "consultation.open", "ks_need_profile")
+        return _to_staff(turn)
     turn.say(turn.t("not_understood"))
     return "consultation.answers"
+
+
+def _to_staff(turn: Turn) -> str:
+    """Hand the question to staff (guest book first), or stay in the menu without staff."""
+    if not handover.staffed(turn):
+        return "menu.main"
+    return registration.first(turn, "consultation.open", "ks_need_profile")
 
 
 def prompt_open(turn: Turn) -> None:

@@ -64,6 +64,25 @@ def open_thread(turn: Turn, ticket: Ticket, first_message: str) -> None:
     turn.slots["handover"] = ticket.number
 
 
+def staffed(turn: Turn) -> bool:
+    """True when the visitor's office has a staff chat to hand over to. Else the visitor is
+    told plainly that no officer answers in this chat and given the office's own channels
+    (config.yaml), rather than a promise that a message waits for an officer."""
+    office = turn.office
+    if office.staff_chat_id is not None:
+        return True
+    turn.say(
+        turn.t(
+            "handover_unstaffed",
+            office=office.nama,
+            phone=office.telepon,
+            email=office.email,
+            website=office.website,
+        )
+    )
+    return False
+
+
 def open_ticket(session: Session, visitor: Visitor, kinds: tuple[str, ...]) -> Ticket | None:
     """The visitor's open hand-over ticket of one of ``kinds``, newest first."""
     return session.scalars(
@@ -116,7 +135,7 @@ def relay_from_staff(
     visitor = ticket.visitor
     body = texts.get(visitor.lang, "handover_from_staff", text=text) if text else ""
     reply = Reply(body, attachment=ticket_file(file_path, file_name))
-    return [Notice.to_visitor(visitor, reply)]
+    return [Notice.to_visitor(visitor, reply, "jawaban_petugas", ticket.number)]
 
 
 def close(
@@ -129,7 +148,12 @@ def close(
     staff_text = texts.get("id", "staff_topic_closed", number=ticket.number, by=by)
     notices = [
         Notice("telegram", topic(office, ticket), Reply(staff_text, end_thread=True)),
-        Notice.to_visitor(visitor, Reply(texts.get(visitor.lang, key, number=ticket.number))),
+        Notice.to_visitor(
+            visitor,
+            Reply(texts.get(visitor.lang, key, number=ticket.number)),
+            "konsultasi_ditutup",
+            ticket.number,
+        ),
     ]
     return notices + rating.invite(
         session, visitor, office.code, _service(ticket), ticket.number, texts
@@ -170,7 +194,9 @@ def idle_sweep(session: Session, pst: PstConfig, texts: Texts) -> list[Notice]:
             warning = Reply(
                 texts.get(ticket.visitor.lang, "handover_idle_warning", number=ticket.number)
             )
-            notices.append(Notice.to_visitor(ticket.visitor, warning))
+            notices.append(
+                Notice.to_visitor(ticket.visitor, warning, "pengingat_tutup", ticket.number)
+            )
     return notices
 
 

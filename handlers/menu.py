@@ -15,7 +15,7 @@ import datetime as dt
 import re
 
 from bot.engine import Option, State, Turn
-from handlers import antrian, complaint, consultation, intents, rating, staff_desk
+from handlers import antrian, complaint, consultation, handover, info, intents, rating
 
 GLOBAL_WORDS = {
     "menu": "menu",
@@ -56,7 +56,6 @@ FIXED = {"", "menu.main", "office.choose", "nlu.clarify", "nlu.switch", "nlu.typ
 
 def route(turn: Turn) -> str | None:
     """Handle what outranks the current state; return the state to enter, or None to go on."""
-    turn.replies += staff_desk.held_files(turn.session, turn.visitor, turn.texts)
     target = _global_word(turn)
     if not turn.convo.state:
         turn.say(turn.t("welcome"))
@@ -145,7 +144,10 @@ def open_entry(turn: Turn, choice: str) -> str:
     if choice == "konsultasi":
         return consultation.entry(turn)
     if choice == "pengaduan":
-        return "complaint.category"
+        if handover.staffed(turn):
+            return "complaint.category"
+        turn.say(info.complaint_text(turn, turn.office))
+        return "menu.main"
     if choice == "penilaian":
         ref = f"umum/{dt.datetime.now(turn.office.tz):%Y%m%d}"
         if target := rating.start(turn, "umum", ref):

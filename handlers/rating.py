@@ -90,7 +90,25 @@ def invite(
     first = question(texts, visitor.lang, 1, visitor.channel)
     offered = [[o.key, o.label] for o in first.options]  # what the answer is matched against
     visitor.conversation.slots = {**visitor.conversation.slots, "_options": offered}
-    return [Notice.to_visitor(visitor, intro), Notice.to_visitor(visitor, first)]
+    kind = "undangan_penilaian"
+    return [
+        Notice.to_visitor(visitor, intro, kind, ref),
+        Notice.to_visitor(visitor, first, kind, ref),
+    ]
+
+
+def withdraw(session: Session, visitor: Visitor, ref: str | None) -> None:
+    """The invitation to rate ``ref`` was not sent (WhatsApp's window closed, no template):
+    take the unanswered survey back, so that the visitor's next message starts afresh."""
+    convo = visitor.conversation
+    rating_id = ((convo.slots or {}).get("rating") or {}).get("id") if convo else None
+    if rating_id is None or convo.state != "rating.element":
+        return
+    rating = session.get(Rating, rating_id)
+    if rating is None or rating.ref != ref or rating.answered_at is not None:
+        return
+    session.delete(rating)
+    convo.state, convo.slots = "", {}  # the next message is greeted and shown the menu
 
 
 def prompt_element(turn: Turn) -> None:

@@ -12,9 +12,8 @@
 What the commands do to a ticket is ``handlers/ticket_actions.py``, shared with the web desk
 (``desk/``); this module parses the commands and answers in the chat.
 
-Only the office's ``staff_user_ids`` may use them (config.yaml). A "data ready" notice to a
-WhatsApp visitor who has been silent for more than 24 hours goes out as the office's approved
-template (``whatsapp_templates.data_siap``); the file follows when the visitor answers.
+Only the office's ``staff_user_ids`` may use them (config.yaml). What reaches a WhatsApp visitor
+silent for more than 24 hours is decided when it is sent (:mod:`bot.window`).
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from bot.workdays import previous_working_day
 from handlers import handover
 from handlers import ticket_actions as actions
 from handlers.ticket_actions import OPEN
-from storage.models import Ticket, Visitor, utcnow
+from storage.models import Ticket, utcnow
 
 
 class Desk:
@@ -121,6 +120,8 @@ def relay(desk: Desk) -> None:
     if ticket is None:
         return  # talk outside an open hand-over is not for the bot
     inbound = desk.inbound
+    if inbound.file_too_big:
+        desk.answer("staff_file_too_big", number=ticket.number)
     desk.notices += handover.relay_from_staff(
         ticket, inbound.text, inbound.file_path, inbound.file_name, desk.texts
     )
@@ -186,6 +187,8 @@ def ready(desk: Desk, args: list[str]) -> None:
     file_path = desk.inbound.file_path
 
     def mark_ready(ticket: Ticket) -> list[Notice]:
+        if desk.inbound.file_too_big:
+            raise actions.Refused("staff_file_too_big", number=ticket.number)
         if not file_path and ticket.status in OPEN:
             raise actions.Refused("staff_ready_needs_file", number=ticket.number)
         return actions.ready(
@@ -210,23 +213,6 @@ def refuse(desk: Desk, args: list[str]) -> None:
 
     if ticket := _act(desk, args, refuse_it):
         desk.answer("staff_refused", number=ticket.number)
-
-
-def held_files(session: Session, visitor: Visitor, texts: Texts) -> list[Reply]:
-    """Files held back by a template notice, released now that the visitor wrote again."""
-    tickets = session.scalars(
-        select(Ticket).where(Ticket.visitor_id == visitor.id, Ticket.status == "siap")
-    ).all()
-    replies = []
-    for ticket in (t for t in tickets if t.details.get("held")):
-        ticket.details = {k: v for k, v in ticket.details.items() if k != "held"}
-        replies.append(
-            Reply(
-                texts.get(visitor.lang, "notice_ready", number=ticket.number),
-                attachment=handover.ticket_file(ticket.details["file"]),
-            )
-        )
-    return replies
 
 
 def reminders(session: Session, pst: PstConfig, texts: Texts) -> list[Notice]:

@@ -9,7 +9,7 @@ visitor; the caller runs it inside the engine's transaction (``Engine.handle_sta
 | action  | from status             | to status  | the visitor is told                         |
 |---------|-------------------------|------------|---------------------------------------------|
 | take    | baru, diproses          | diproses   | ``notice_processing``                       |
-| ready   | baru, diproses          | siap       | ``notice_ready`` with the file; rating       |
+| ready   | baru, diproses          | siap       | ``notice_ready`` with the file; rating      |
 | refuse  | baru, diproses          | ditolak    | ``notice_refused`` with the reason          |
 | close   | KS/PG: baru, diproses   | selesai    | ``handover_closed_by_staff``; rating         |
 |         | others: also siap       | selesai    | nothing (the service was delivered)         |
@@ -26,7 +26,7 @@ from bot.config import Office
 from bot.engine import Notice, Reply
 from bot.texts import Texts
 from handlers import handover, rating
-from storage.models import Ticket, utcnow
+from storage.models import Ticket
 
 OPEN = ("baru", "diproses")
 FINAL = ("selesai", "ditolak", "dibatalkan")
@@ -52,7 +52,7 @@ def _require(ticket: Ticket, statuses: tuple[str, ...]) -> None:
 def _visitor_notice(texts: Texts, ticket: Ticket, key: str, **values: Any) -> Notice:
     visitor = ticket.visitor
     text = texts.get(visitor.lang, key, number=ticket.number, **values)
-    return Notice.to_visitor(visitor, Reply(text))
+    return Notice.to_visitor(visitor, Reply(text), "tiket_diperbarui", ticket.number)
 
 
 def take(ticket: Ticket, actor: str, name: str, texts: Texts) -> list[Notice]:
@@ -88,11 +88,10 @@ def ready(
     _require(ticket, OPEN)
     ticket.details = {**ticket.details, "file": file_path}
     ticket.move("siap", actor=actor)
-    notices = deliver_ready(office, texts, ticket, email)
-    if not ticket.details.get("held"):  # a held file: the window is closed, ask later
-        notices += rating.invite(
-            session, ticket.visitor, office.code, "permintaan_data", ticket.number, texts
-        )
+    notices = deliver_ready(texts, ticket, email)
+    notices += rating.invite(
+        session, ticket.visitor, office.code, "permintaan_data", ticket.number, texts
+    )
     return notices
 
 
@@ -132,10 +131,11 @@ def closable_from(ticket: Ticket) -> tuple[str, ...]:
     return OPEN if ticket.kind in HANDED_OVER else (*OPEN, "siap")
 
 
-def deliver_ready(office: Office, texts: Texts, ticket: Ticket, email: bool) -> list[Notice]:
-    """The "data ready" notices with the file: on the visitor's channel (a template when
-    WhatsApp's 24-hour window is closed; the file is then held until the visitor answers) and
-    by email when the visitor asked for it and ``email`` (a sender) exists — else on the chat."""
+def deliver_ready(texts: Texts, ticket: Ticket, email: bool) -> list[Notice]:
+    """The "data ready" notices with the file: on the visitor's channel (class ``data_siap``:
+    outside WhatsApp's window a template goes first and the file follows the visitor's reply,
+    :mod:`bot.window`) and by email when the visitor asked for it and ``email`` (a sender)
+    exists — else on the chat."""
     notices = []
     visitor = ticket.visitor
     file = handover.ticket_file(ticket.details["file"])
@@ -144,14 +144,8 @@ def deliver_ready(office: Office, texts: Texts, ticket: Ticket, email: bool) -> 
     if not (email and visitor.email):
         via = "chat"
     if via in ("chat", "keduanya"):
-        silent = visitor.last_inbound_at is None or utcnow() - visitor.last_inbound_at > WINDOW
-        template = office.whatsapp_templates.get("data_siap")
-        if visitor.channel == "whatsapp" and silent and template:
-            variables = {"1": visitor.nama or "", "2": ticket.number}
-            notices.append(Notice.to_visitor(visitor, Reply(text, template=(template, variables))))
-            ticket.details = {**ticket.details, "held": True}
-        else:
-            notices.append(Notice.to_visitor(visitor, Reply(text, attachment=file)))
+        reply = Reply(text, attachment=file)
+        notices.append(Notice.to_visitor(visitor, reply, "data_siap", ticket.number))
     if via in ("email", "keduanya"):
         notices.append(
             Notice("email", visitor.email, Reply(text, attachment=file), lang=visitor.lang)

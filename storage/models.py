@@ -117,12 +117,17 @@ class Outbox(Base):
 
     ``payload`` is exactly what the channel's API takes. Rows of one chat are sent in ``id``
     order; ``claimed_until`` is a lease so that two senders never send the same row.
+    ``status``: ``pending``, ``sent``, ``failed``, ``held`` (WhatsApp's 24-hour window is closed:
+    it goes when the visitor next writes) or ``skipped`` (not worth a paid template).
+    ``kind`` is the message class that picks the template outside the window, ``ref`` the ticket
+    it is about; ``message_sid``/``delivery`` are Twilio's id and last reported status.
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_pending", "status", "next_attempt_at"),
         Index("ix_outbox_chat", "channel", "chat_id", "status"),
+        Index("ix_outbox_message_sid", "message_sid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -137,6 +142,10 @@ class Outbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+    kind: Mapped[str | None] = mapped_column(String(24))
+    ref: Mapped[str | None] = mapped_column(String(40))
+    message_sid: Mapped[str | None] = mapped_column(String(34))
+    delivery: Mapped[str | None] = mapped_column(String(12))
 
 
 class Ticket(Base):

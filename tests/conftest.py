@@ -51,7 +51,31 @@ def only_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 STAFF_USER = 9001
-TEMPLATE_SID = "HX" + "b2" * 16
+TEMPLATE_SID = "HX" + "b2" * 16  # data_siap
+# Approved templates of the test offices (every class but undangan_penilaian), with the texts
+# the README suggests: {{1}} the visitor's name, {{2}} the ticket number.
+TEMPLATES = {
+    "data_siap": (
+        TEMPLATE_SID,
+        "Halo {{1}}, data permintaan {{2}} sudah siap. Balas pesan ini untuk menerimanya.",
+    ),
+    "jawaban_petugas": (
+        "HX" + "c3" * 16,
+        "Halo {{1}}, petugas PST sudah menjawab tiket {{2}}. Balas untuk membacanya.",
+    ),
+    "pengingat_tutup": (
+        "HX" + "d4" * 16,
+        "Halo {{1}}, tiket {{2}} akan ditutup otomatis besok. Balas bila masih perlu.",
+    ),
+    "konsultasi_ditutup": (
+        "HX" + "e5" * 16,
+        "Halo {{1}}, tiket {{2}} sudah ditutup. Balas pesan ini untuk membaca pesan penutupnya.",
+    ),
+    "tiket_diperbarui": (
+        "HX" + "f6" * 16,
+        "Halo {{1}}, ada kabar baru tentang tiket {{2}}. Balas pesan ini untuk membacanya.",
+    ),
+}
 STAFF_CHATS = {
     "6106": -1001006106,
     "3324": -1001003324,
@@ -71,11 +95,12 @@ def pst():
 def test_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped config.yaml with a staff group (a forum supergroup id) for every office."""
     text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    templates = ", ".join(f"{name}: {sid}" for name, (sid, _) in TEMPLATES.items())
     for code, chat in STAFF_CHATS.items():
         head, sep, rest = text.partition(f'code: "{code}"')
         staff = (
             f"staff_chat_id: {chat}\n    staff_user_ids: [{STAFF_USER}]\n"
-            f"    whatsapp_templates: {{data_siap: {TEMPLATE_SID}}}"
+            f"    whatsapp_templates: {{{templates}}}"
         )
         text = head + sep + rest.replace("staff_chat_id: null", staff, 1)
     path = tmp_path_factory.mktemp("config") / "config.yaml"
@@ -136,6 +161,8 @@ def twilio_api(pst) -> Iterator[FakeTwilio]:
         f"whatsapp:{o.whatsapp}" for o in pst.offices if o.whatsapp
     }
     with FakeTwilio(TWILIO_SID, AUTH_TOKEN, senders) as fake:
+        for sid, text in TEMPLATES.values():
+            fake.approve(sid, text)
         yield fake
 
 

@@ -256,7 +256,7 @@ class WhatsAppVisitor(_Visitor):
         return f"whatsapp:{self.phone}"
 
     def _received(self) -> list[str]:
-        return self.api.bodies(self.chat_id)
+        return self.api.shown(self.chat_id)
 
     def form(self, body: str) -> dict[str, str]:
         """Twilio's webhook parameters for an incoming WhatsApp text."""
@@ -292,6 +292,7 @@ class WhatsAppVisitor(_Visitor):
         form = self.form(text)
         if media:
             form.update(NumMedia="1", MediaUrl0=media[0], MediaContentType0=media[1])
+        self.api.visitor_wrote(self.chat_id)  # Twilio knows of the message before the bot
         response = self.post(form)
         assert response.status_code == 200, response.text
         assert "<Response/>" in response.text
@@ -307,8 +308,22 @@ class WhatsAppVisitor(_Visitor):
         return {m[2]: m[1] for m in re.finditer(r"^(\d+)\. (.+)$", last, re.MULTILINE)}
 
     def taps(self, label: str) -> httpx.Response:
-        """Answer with the number of option ``label``, as a WhatsApp visitor does."""
-        return self.says(self.options()[label])
+        """Tap the button or list item ``label`` of the newest message when it has them (Twilio
+        posts ``ButtonPayload``/``ListId`` and the title as ``Body``); else answer with the
+        number of option ``label``, as a WhatsApp visitor does."""
+        self.bot.wait_delivered(self.channel, self.chat_id)
+        content = self.api.interactive(self.chat_id)
+        if content is None:
+            return self.says(self.options()[label])
+        key = dict((title, key) for key, title in content["actions"])[label]
+        self._said(f"[{label}]")
+        form = self.form(label)
+        form.update({"ListId": key, "ListTitle": label} if content["picker"] else {})
+        form.update({} if content["picker"] else {"ButtonPayload": key, "ButtonText": label})
+        self.api.visitor_wrote(self.chat_id)
+        response = self.post(form)
+        assert response.status_code == 200, response.text
+        return response
 
 
 class StaffMember:

@@ -91,3 +91,28 @@ def test_secrets_come_from_the_environment_and_are_checked():
         load_settings(TWILIO_ACCOUNT_SID="AC123")
     settings, _ = load_settings(PSTBOT_CONFIG=str(ROOT / "config.yaml"))
     assert not settings.telegram_enabled and not settings.whatsapp_enabled
+
+
+def test_check_config_warns_per_office_served_on_whatsapp_without_window_templates(
+    tmp_path, test_config
+):
+    runner = CliRunner()
+    shipped = runner.invoke(main, ["check-config", str(ROOT / "config.yaml")])
+    lines = shipped.output.splitlines()
+    warnings = [line for line in lines if line.startswith("warning:") and "template" in line]
+    # Offices with their own WhatsApp number (Kendal, Majene, Bangka Selatan, Tarakan).
+    assert [w.split()[1] for w in warnings] == ["3324", "7601", "1905", "6571"]
+    assert "jawaban_petugas" in warnings[0] and "undangan_penilaian" in warnings[0]
+    assert "wait until the visitor writes again" in warnings[0]
+    assert shipped.exit_code == 0
+    unstaffed = [line for line in lines if "has no staff_chat_id" in line]
+    assert len(unstaffed) == 5 and "not taken in the chat" in unstaffed[0]
+    # The test offices have every template but the rating invitation: only that is named.
+    configured = runner.invoke(main, ["check-config", str(test_config)]).output
+    named = [w for w in configured.splitlines() if w.startswith("warning:")]  # staff chats set
+    assert named and all(w.split(" for ")[1].startswith("undangan_penilaian:") for w in named)
+    path = _broken(tmp_path, "staff_chat_id: null", "whatsapp_templates: {data_siap: HX12}")
+    bad = runner.invoke(main, ["check-config", str(path)])
+    assert bad.exit_code == 1 and "is not a Content SID" in bad.output
+    path = _broken(tmp_path, "staff_chat_id: null", "whatsapp_templates: {jawaban: HX12}")
+    assert "unknown class 'jawaban'" in runner.invoke(main, ["check-config", str(path)]).output

@@ -137,10 +137,16 @@ def test_idle_consultation_warned_on_day_6_and_closed_on_day_7_across_a_restart(
     pstbot.restart()
     with time_machine.travel(answered + dt.timedelta(days=7, hours=1), tick=True):
         pstbot.service.sweep()
-        closed = wa.reads()
-        assert f"Tiket {number} ditutup otomatis" in closed and "Penilaian 1/9" in closed
+        closed = wa.reads()  # six days silent: the approved template, not the notice itself
+        assert f"tiket {number} sudah ditutup. Balas" in closed and "Penilaian" not in closed
         pstbot.wait_delivered("telegram", f"{STAFF_CHATS['1905']}#{number}")
     assert _ticket(pstbot, number).status == "selesai"
+    wa.says("oh maaf, baru sempat membuka")
+    back = wa.reads()
+    assert back.count("akan ditutup otomatis besok") == 1  # the held warning, once …
+    assert back.index("akan ditutup otomatis besok") < back.index(
+        f"Tiket {number} ditutup otomatis"
+    )
     assert f"Tiket {number} ditutup oleh sistem." in _topic_texts(telegram_api, topic_id)[-1]
 
 

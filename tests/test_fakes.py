@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import json
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -512,3 +513,86 @@ def test_twilio_session_window(client: Client, tw: FakeTwilio) -> None:
     assert tw.messages(VISITOR)[0]["ContentVariables"] == '{"1": "Budi"}'
     tw.session_window(False)
     client.messages.create(from_=SENDER, to="whatsapp:+6289999999999", body="bebas")
+
+
+def test_twilio_interactive_content_limits_and_the_window(client: Client, tw: FakeTwilio) -> None:
+    with pytest.raises(ValueError):  # in session a quick reply has at most 3 buttons
+        tw.add_content("HX" + "1" * 32, "{{1}}", [(str(n), f"pilihan {n}") for n in range(4)])
+    with pytest.raises(ValueError):  # a list item title has at most 24 characters
+        tw.add_content("HX" + "2" * 32, "{{1}}", [("a", "x" * 25)], picker=True)
+    tw.add_content("HX" + "3" * 32, "{{1}}", [("ya", "Ya"), ("tidak", "Tidak")])
+    tw.session_window(True)
+    with pytest.raises(TwilioRestException) as closed:  # no approval: needs the window
+        client.messages.create(from_=SENDER, to=VISITOR, content_sid="HX" + "3" * 32)
+    assert closed.value.code == 63016
+    tw.visitor_wrote(VISITOR)
+    client.messages.create(
+        from_=SENDER,
+        to=VISITOR,
+        content_sid="HX" + "3" * 32,
+        content_variables=json.dumps({"1": "Sudah jelas?"}),
+    )
+    assert tw.shown(VISITOR) == ["Sudah jelas?\n[Ya] [Tidak]"]
+    assert tw.interactive(VISITOR) == {
+        "text": "{{1}}",
+        "actions": [("ya", "Ya"), ("tidak", "Tidak")],
+        "session": True,
+        "picker": False,
+    }
+
+
+def test_twilio_refuses_whatsapp_media_over_16_mb(client: Client, tw: FakeTwilio) -> None:
+    from flask import Flask, Response
+
+    from tests.fakes import FakeServer
+
+    files = Flask(__name__)
+    sizes = {"kecil.pdf": 1024, "besar.pdf": 17 * 2**20}
+
+    @files.route("/<name>", methods=["GET", "HEAD"])
+    def serve(name: str) -> Response:
+        return Response(b"0" * sizes[name], mimetype="application/pdf")
+
+    with FakeServer(files) as server:
+        tw.session_window(False)
+        client.messages.create(from_=SENDER, to=VISITOR, media_url=[f"{server.base_url}/kecil.pdf"])
+        with pytest.raises(TwilioRestException) as big:
+            client.messages.create(
+                from_=SENDER, to=VISITOR, media_url=[f"{server.base_url}/besar.pdf"]
+            )
+    assert big.value.code == 63019 and len(tw.messages(VISITOR)) == 1
+
+
+def test_twilio_posts_signed_status_callbacks(client: Client, tw: FakeTwilio) -> None:
+    from flask import Flask, request
+    from twilio.request_validator import RequestValidator
+
+    from tests.fakes import FakeServer
+
+    got: list[tuple[dict, bool]] = []
+    hooks = Flask(__name__)
+
+    @hooks.post("/status")
+    def status() -> str:
+        valid = RequestValidator(tw.auth_token).validate(
+            request.url, request.form, request.headers.get("X-Twilio-Signature", "")
+        )
+        got.append((request.form.to_dict(), valid))
+        return ""
+
+    with FakeServer(hooks) as server:
+        tw.fail_delivery(63024)
+        for _ in range(2):
+            client.messages.create(
+                from_=SENDER, to=VISITOR, body="halo", status_callback=f"{server.base_url}/status"
+            )
+        deadline = time.monotonic() + 5
+        while len(got) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert all(valid for _, valid in got)
+    assert [(f["MessageStatus"], f.get("ErrorCode")) for f, _ in got] == [
+        ("failed", "63024"),
+        ("sent", None),
+        ("delivered", None),
+    ]
+    assert len(tw.shown(VISITOR)) == 1  # the failed one never arrived

@@ -68,7 +68,8 @@ class SendError(Exception):
     """A channel call failed. ``temporary`` failures are retried, after at least ``retry_after``
     seconds when the API said so (Telegram 429 ``parameters.retry_after``). ``migrate_to``: the
     chat moved to this id (Telegram ``migrate_to_chat_id``, a group upgraded to a supergroup).
-    ``alert``: the channel itself is broken (credentials refused) and the operator must act."""
+    ``alert``: the channel itself is broken (credentials refused) and the operator must act.
+    ``window_closed``: WhatsApp's 24-hour window is closed (Twilio 63016): hold the message."""
 
     def __init__(
         self,
@@ -78,18 +79,26 @@ class SendError(Exception):
         retry_after: float | None = None,
         migrate_to: str | None = None,
         alert: bool = False,
+        window_closed: bool = False,
     ):
         super().__init__(message)
+        self.window_closed = window_closed
         self.temporary = temporary
         self.retry_after = retry_after
         self.migrate_to = migrate_to
         self.alert = alert
 
 
-class Sender(Protocol):
-    """Makes one API call of a channel; raises :class:`SendError` when it does not succeed."""
+class FileTooBig(Exception):
+    """A file sent to the bot is larger than the channel lets a bot download (Telegram getFile:
+    20 MB)."""
 
-    def send(self, method: str, payload: dict[str, Any]) -> None: ...
+
+class Sender(Protocol):
+    """Makes one API call of a channel; raises :class:`SendError` when it does not succeed.
+    Returns the channel's id of the message sent when it has one (Twilio's MessageSid)."""
+
+    def send(self, method: str, payload: dict[str, Any]) -> str | None: ...
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -37,6 +37,7 @@ from telegram.error import (
 from bot.channels.base import (
     NAME_MAX,
     TEXT_MAX,
+    FileTooBig,
     Malformed,
     SendError,
     checked_id,
@@ -52,6 +53,8 @@ logger = logging.getLogger(__name__)
 CHANNEL = "telegram"
 CAPTION_MAX = 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+UPLOAD_MAX = 50 * 2**20  # bytes; Bot API "Sending files": other files up to 50 MB
+DOWNLOAD_MAX = 20 * 2**20  # bytes; Bot API getFile: "bots can download files of up to 20MB"
 SEND_TIMEOUT = 60.0  # seconds; below the outbox lease, so a row is never sent twice at once
 
 
@@ -127,9 +130,10 @@ def _file_of(message: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
-def render(chat_id: str, _reply_from: str | None, _lang: str, reply: Reply, _texts: Texts):
+def render(chat_id: str, _reply_from: str | None, lang: str, reply: Reply, texts: Texts):
     """Bot API calls for ``reply``: ``sendMessage`` (long texts split, options as an inline
-    keyboard), ``sendDocument`` for a file with the text as caption when it fits 1024."""
+    keyboard), ``sendDocument`` for a file with the text as caption when it fits 1024 (with
+    ``too_big``: the text that replaces a file over 50 MB by its link, in ``lang``)."""
     text = reply.text
     calls: list[tuple[str, dict[str, Any]]] = []
     chat_id, _, topic = chat_id.partition("#")  # "<staff chat>#<ticket>": the ticket's topic
@@ -138,7 +142,11 @@ def render(chat_id: str, _reply_from: str | None, _lang: str, reply: Reply, _tex
         text = "" if caption else text
     calls += [("sendMessage", {"chat_id": chat_id, "text": p}) for p in split_text(text, TEXT_MAX)]
     if reply.attachment:
-        document = {"key": reply.attachment.key, "filename": reply.attachment.filename}
+        document = {
+            "key": reply.attachment.key,
+            "filename": reply.attachment.filename,
+            "too_big": texts.get(lang, "file_as_link"),
+        }
         calls.append(
             ("sendDocument", {"chat_id": chat_id, "document": document, "caption": caption})
         )
@@ -218,10 +226,12 @@ class TelegramSender:
         api_url: str,
         documents: Callable[[str], Path] | None = None,
         topics: Callable[[str], int] | None = None,
+        links: Callable[[str, str], str] | None = None,
     ) -> None:
         self._bot = Bot(token, base_url=f"{api_url}/bot", base_file_url=f"{api_url}/file/bot")
         self._documents = documents
         self._topics = topics
+        self._links = links
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -243,16 +253,28 @@ class TelegramSender:
         # Bot API method names map to PTB's snake_case methods (sendMessage -> send_message).
         return await getattr(self._bot, re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower())(**kwargs)
 
-    def _document(self, document: dict[str, str]) -> InputFile:
-        """The file to upload, read here on the courier's thread: never on the event loop,
-        which every send of the process shares.
+    def _document(self, method: str, kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The upload of ``kwargs["document"]``, read here on the courier's thread: never on
+        the event loop, which every send of the process shares. A file over the 50 MB upload
+        limit becomes a message with its signed link (``too_big``) when links can be made.
 
         Raises:
             SendError: not ready yet (temporary) or not to be had (permanent).
         """
+        document = kwargs["document"]
         try:
             path = self._documents(document["key"])
-            return InputFile(path.read_bytes(), filename=document["filename"])
+            size = path.stat().st_size
+            if size > UPLOAD_MAX and self._links:
+                link = self._links(document["key"], document["filename"])
+                note = document.get("too_big", "{link}").format(
+                    name=document["filename"], size=f"{size / 2**20:.0f}", link=link
+                )
+                text = "\n\n".join(filter(None, (kwargs.pop("caption", ""), note)))
+                kwargs.pop("document")
+                return "sendMessage", {**kwargs, "text": text[:TEXT_MAX]}
+            file = InputFile(path.read_bytes(), filename=document["filename"])
+            return method, {**kwargs, "document": file}
         except NotReady as exc:
             raise SendError(f"file {exc} being prepared", temporary=True, retry_after=3) from exc
         except (LookupError, OSError) as exc:
@@ -277,14 +299,21 @@ class TelegramSender:
         """The bytes of a file sent to the bot (``getFile`` then the file URL, up to 20 MB).
 
         Raises:
-            telegram.error.TelegramError: unknown file, too big, or Telegram unreachable.
+            FileTooBig: over the 20 MB a bot may download (getFile answers "file is too big").
+            telegram.error.TelegramError: unknown file, or Telegram unreachable.
         """
 
         async def fetch() -> bytes:
             await self._bot.initialize()
             return bytes(await (await self._bot.get_file(file_id)).download_as_bytearray())
 
-        return asyncio.run_coroutine_threadsafe(fetch(), self._ensure_loop()).result(timeout=120)
+        future = asyncio.run_coroutine_threadsafe(fetch(), self._ensure_loop())
+        try:
+            return future.result(timeout=120)
+        except BadRequest as exc:
+            if "too big" in str(exc).lower():
+                raise FileTooBig(file_id) from exc
+            raise
 
     def send(self, method: str, payload: dict[str, Any]) -> None:
         """Make Bot API call ``method``, waiting at most ``SEND_TIMEOUT`` seconds (then the call
@@ -296,7 +325,7 @@ class TelegramSender:
             topic = kwargs.pop("topic")
             kwargs["message_thread_id"] = int(topic) if topic.isdigit() else self._topics(topic)
         if isinstance(kwargs.get("document"), dict):
-            kwargs["document"] = self._document(kwargs["document"])
+            method, kwargs = self._document(method, kwargs)
         future = asyncio.run_coroutine_threadsafe(self._call(method, kwargs), self._ensure_loop())
         try:
             future.result(timeout=SEND_TIMEOUT)

@@ -10,13 +10,20 @@ which the twilio library raises as ``TwilioRestException`` with ``.status`` and 
 Caveat: on the real service 63016 (outside the WhatsApp 24-hour session) and some channel errors
 (63007) may surface asynchronously, as a ``failed`` status with ``error_code`` on the status
 callback, rather than as a synchronous 400; here they are synchronous so the app's handling of the
-exception can be tested.
+exception can be tested. A message created with ``StatusCallback`` gets its statuses posted
+there afterwards (``sent``, ``delivered``; or ``failed`` with ``ErrorCode`` after
+:meth:`FakeTwilio.fail_delivery`), form-encoded and signed with ``X-Twilio-Signature`` as Twilio
+does ("Track the Message Status of Outbound Messages"). WhatsApp media is at most 16 MB: a
+``MediaUrl`` whose ``Content-Length`` (fetched with HEAD, as Twilio fetches the media) is larger is
+refused with 63019 here, where the real service reports it on the status callback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import queue
 import re
 import secrets
 import threading
@@ -28,7 +35,9 @@ from email.utils import format_datetime
 from http import HTTPStatus
 from typing import Any
 
+import httpx
 from flask import Flask, Response, request
+from twilio.request_validator import RequestValidator
 
 from . import FakeServer
 
@@ -36,6 +45,12 @@ API_VERSION = "2010-04-01"
 BODY_LIMIT = 1600  # "Body": up to 1,600 characters
 MEDIA_LIMIT = 10  # "You can include up to ten media_url parameters per message"
 SESSION_WINDOW = timedelta(hours=24)  # WhatsApp customer service window
+CALLBACK_DELAY = 0.3  # seconds after creation; the real callbacks come later still
+QUICK_REPLY_IN_SESSION = 3  # twilio/quick-reply: "in-session … only three buttons are allowed"
+QUICK_REPLY_TITLE = 20  # WhatsApp button title
+LIST_ITEMS = 10  # twilio/list-picker: "Maximum: 10 items"
+LIST_ITEM_TITLE = 24  # list-picker item: "Maximum length: 24 characters"
+WHATSAPP_MEDIA_MAX = 16 * 1024 * 1024  # "WhatsApp … media size limit is 16 MB"
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
@@ -101,6 +116,12 @@ class FakeTwilio(FakeServer):
         self._window_enforced = False
         self._last_inbound: dict[str, datetime] = {}
         self._media: dict[str, tuple[bytes, str]] = {}
+        self._content: dict[str, dict[str, Any]] = {}
+        self._delivery_failures: list[int] = []
+        self._undelivered: set[int] = set()  # indexes in _created reported failed
+        self._callbacks: queue.Queue[tuple[float, str, dict[str, str]] | None] = queue.Queue()
+        self._poster = threading.Thread(target=self._post_callbacks, daemon=True)
+        self._poster.start()
         app = Flask(__name__)
         app.add_url_rule(
             "/2010-04-01/Accounts/<sid>/Messages/<message>/Media/<media>",
@@ -179,6 +200,80 @@ class FakeTwilio(FakeServer):
         with self._lock:
             self._last_inbound[_address(to_number)[1]] = when
 
+    def approve(self, content_sid: str, text: str) -> None:
+        """Register an approved template (``HX…``) whose ``text`` uses ``{{1}}``, ``{{2}}``…;
+        :meth:`shown` fills it with a message's ``ContentVariables``."""
+        with self._lock:
+            self._content[content_sid] = {"text": text, "actions": [], "session": False}
+
+    def add_content(
+        self, content_sid: str, text: str, actions: list[tuple[str, str]], picker: bool = False
+    ) -> None:
+        """Create in-session interactive content: a twilio/quick-reply (``picker`` False, at
+        most 3 buttons of 20 characters) or twilio/list-picker (at most 10 items of 24), each
+        action ``(id, title)``. Like free-form text it needs the 24-hour window.
+
+        Raises:
+            ValueError: over the limits the Content API enforces.
+        """
+        most, longest = (
+            (LIST_ITEMS, LIST_ITEM_TITLE)
+            if picker
+            else (
+                QUICK_REPLY_IN_SESSION,
+                QUICK_REPLY_TITLE,
+            )
+        )
+        if not 1 <= len(actions) <= most or any(len(t) > longest for _, t in actions):
+            raise ValueError(f"at most {most} actions with titles of at most {longest}")
+        with self._lock:
+            self._content[content_sid] = {
+                "text": text,
+                "actions": list(actions),
+                "session": True,
+                "picker": picker,
+            }
+
+    def interactive(self, to: str) -> dict[str, Any] | None:
+        """The interactive content of the newest message to ``to`` (``actions``, ``picker``),
+        or None when it is text or a template."""
+        with self._lock:
+            sent = [p for p in self._created if p.get("To") == to]
+            content = self._content.get(sent[-1].get("ContentSid", "")) if sent else None
+            return copy.deepcopy(content) if content and content["actions"] else None
+
+    def fail_delivery(self, code: int, count: int = 1) -> None:
+        """The next ``count`` created messages are accepted (201), then reported ``failed`` with
+        ``ErrorCode`` ``code`` on their status callback (e.g. 63016, 63024)."""
+        with self._lock:
+            self._delivery_failures.extend([code] * count)
+
+    def shown(self, to: str) -> list[str]:
+        """What the WhatsApp user ``to`` reads, in order: each body, or an approved template
+        filled with its variables (``[template HX…]`` when not registered); messages reported
+        failed (:meth:`fail_delivery`) never arrived."""
+        shown = []
+        with self._lock:
+            created = [
+                copy.deepcopy(p)
+                for n, p in enumerate(self._created)
+                if p.get("To") == to and n not in self._undelivered
+            ]
+        for params in created:
+            sid = params.get("ContentSid")
+            if sid is None:
+                if params.get("Body"):
+                    shown.append(params["Body"])
+                continue
+            content = self._content.get(sid, {"text": f"[template {sid}]", "actions": []})
+            text = content["text"]
+            variables = json.loads(params.get("ContentVariables") or "{}")
+            for key, value in variables.items():
+                text = text.replace("{{" + key + "}}", value)
+            buttons = " ".join(f"[{title}]" for _, title in content["actions"])
+            shown.append(f"{text}\n{buttons}" if buttons else text)
+        return shown
+
     def calls(self) -> list[TwilioCall]:
         """Every request received (failed ones too, ``ok=False``), oldest first."""
         with self._lock:
@@ -199,14 +294,18 @@ class FakeTwilio(FakeServer):
         params: dict[str, Any] = {key: request.form.get(key) for key in request.form}
         if "MediaUrl" in request.form:
             params["MediaUrl"] = request.form.getlist("MediaUrl")
+        too_big = self._oversized(params.get("MediaUrl") or [])  # fetched outside the lock
         with self._lock:
             try:
+                if too_big:
+                    raise _bad(63019, "Media failed to download: larger than 16 MB")
                 resource = self._handle(path, params)
             except TwilioApiError as err:
                 status, body = err.status, err.body()
             else:
                 status, body = 201, resource
                 self._created.append(params)
+                self._report(params, resource["sid"])
             self._calls.append(
                 TwilioCall(
                     request.method, f"/{path}", params, time.time(), status == 201, status, body
@@ -216,6 +315,51 @@ class FakeTwilio(FakeServer):
         return Response(
             json.dumps(body), status=status, mimetype="application/json", headers=headers
         )
+
+    @staticmethod
+    def _oversized(urls: list[str]) -> bool:
+        """Any media URL whose Content-Length is over WhatsApp's 16 MB."""
+        for url in urls:
+            try:
+                length = int(httpx.head(url, timeout=10).headers.get("Content-Length", 0))
+            except (httpx.HTTPError, ValueError):
+                continue  # unreachable media is the real service's asynchronous 63019
+            if length > WHATSAPP_MEDIA_MAX:
+                return True
+        return False
+
+    def _report(self, params: dict[str, Any], sid: str) -> None:
+        """Queue the status callbacks of a created message (under the lock)."""
+        url = params.get("StatusCallback")
+        if not url:
+            return
+        base = {"MessageSid": sid, "AccountSid": self.account_sid, "To": params["To"]}
+        base["From"] = params.get("From") or ""
+        if self._delivery_failures:
+            code = self._delivery_failures.pop(0)
+            self._undelivered.add(len(self._created) - 1)
+            steps = [{"MessageStatus": "failed", "ErrorCode": str(code)}]
+        else:
+            steps = [{"MessageStatus": "sent"}, {"MessageStatus": "delivered"}]
+        due = time.monotonic() + CALLBACK_DELAY
+        for step in steps:
+            self._callbacks.put((due, url, {**base, **step}))
+
+    def _post_callbacks(self) -> None:
+        """Post queued status callbacks in order, signed; a bot that is gone is ignored."""
+        validator = RequestValidator(self.auth_token)
+        while (item := self._callbacks.get()) is not None:
+            due, url, form = item
+            time.sleep(max(0.0, due - time.monotonic()))
+            signature = validator.compute_signature(url, form)
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=10)
+
+    def stop(self) -> None:
+        """Stop posting callbacks, then serving."""
+        self._callbacks.put(None)
+        self._poster.join(timeout=5)
+        super().stop()
 
     def _handle(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         auth = request.authorization
@@ -290,7 +434,8 @@ class FakeTwilio(FakeServer):
                 parsed = None
             if not isinstance(parsed, dict):
                 raise _bad(21656, "The ContentVariables Parameter is invalid.")
-        if self._window_enforced and not content_sid:
+        in_session = content_sid is None or self._content.get(content_sid, {}).get("session")
+        if self._window_enforced and in_session:
             wrote = self._last_inbound.get(to_number)
             if wrote is None or datetime.now(UTC) - wrote > SESSION_WINDOW:
                 raise _bad(
