@@ -14,6 +14,7 @@ from handlers import (
     library,
     menu,
     office,
+    privacy,
     rating,
     registration,
     status,
@@ -32,5 +33,6 @@ STATES = {
     **complaint.STATES,
     **handover.STATES,
     **rating.STATES,
+    **privacy.STATES,
 }
 route = menu.route

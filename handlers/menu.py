@@ -14,7 +14,7 @@ import datetime as dt
 import re
 
 from bot.engine import Option, State, Turn
-from handlers import complaint, consultation, rating, staff_desk
+from handlers import complaint, consultation, privacy, rating, staff_desk
 
 GLOBAL_WORDS = {
     "menu": "menu",
@@ -84,6 +84,8 @@ def route(turn: Turn) -> str | None:
 
 
 def _global_word(turn: Turn) -> str | None:
+    if target := privacy.word(turn, turn.convo.state or "menu.main"):  # a right, in any state
+        return target
     word = GLOBAL_WORDS.get(turn.text.casefold()) if not turn.inbound.payload else None
     if turn.convo.state in RELAYING and word != "menu":
         return None

@@ -7,6 +7,7 @@
 | ``/siap NOMOR`` + a document    | status ``siap``; the file goes to the visitor ("data ready")|
 | ``/tolak NOMOR alasan``         | status ``ditolak``; the visitor is told why                 |
 | ``/selesai`` (in a topic)       | close the consultation/complaint of that hand-over topic    |
+| ``/kontak NOMOR``               | the visitor's email and phone (audited; posts mask them)    |
 | any other message in a topic    | relayed to the visitor as the PST officer's answer          |
 
 Only the office's ``staff_user_ids`` may use them (config.yaml). A "data ready" notice to a
@@ -27,7 +28,7 @@ from bot.config import Office, PstConfig
 from bot.engine import Inbound, Notice, Reply
 from bot.texts import Texts
 from bot.workdays import previous_working_day
-from handlers import handover, rating
+from handlers import handover, privacy, rating
 from storage.models import Ticket, Visitor, utcnow
 
 OPEN = ("baru", "diproses")
@@ -302,4 +303,5 @@ COMMANDS = {
     "/siap": ready,
     "/tolak": refuse,
     "/selesai": finish,
+    "/kontak": privacy.contact,
 }

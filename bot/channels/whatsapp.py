@@ -118,7 +118,9 @@ def render(chat_id: str, reply_from: str | None, lang: str, reply: Reply, texts:
         for piece in pieces
     ]
     if reply.attachment:
-        calls[-1][1]["media_download"] = [reply.attachment.key, reply.attachment.filename]
+        # WhatsApp takes no JSON media: a visitor's data export goes as a link in the text.
+        kind = "link_download" if reply.attachment.key.startswith("ekspor/") else "media_download"
+        calls[-1][1][kind] = [reply.attachment.key, reply.attachment.filename]
     return calls
 
 
@@ -184,10 +186,14 @@ class TwilioSender:
         """Create a message; raises :class:`SendError` (429/5xx/network errors: temporary).
 
         ``media_download`` in the payload becomes ``media_url``: the signed, expiring link of the
-        watermarked file, which Twilio fetches (at most 10 media per message)."""
+        watermarked file, which Twilio fetches (at most 10 media per message);
+        ``link_download`` becomes such a link at the end of the text."""
         kwargs = dict(payload)
         if "media_download" in kwargs:
             kwargs["media_url"] = [self._link(*kwargs.pop("media_download"))]
+        if "link_download" in kwargs:
+            link = self._link(*kwargs.pop("link_download"))
+            kwargs["body"] = f"{kwargs.get('body', '')}\n{link}".strip()
         try:
             self.client.messages.create(**kwargs)
         except TwilioRestException as exc:
