@@ -247,14 +247,22 @@ def _inbound_of(session: Session, ids: Select) -> ColumnElement[bool]:
     return InboundMessage.id.in_(mine)
 
 
-def _outbox_of(session: Session, ids: Select) -> ColumnElement[bool]:
-    """Messages to the visitors' chats, in their tickets' staff topics, and staff-chat posts
-    naming their tickets."""
+def _outbox_of(_session: Session, ids: Select) -> ColumnElement[bool]:
+    """Messages to the visitors' chats, in their tickets' staff topics (``<chat>#<number>``),
+    and staff-chat posts naming their tickets."""
     chats = select(Visitor.chat_id).where(Visitor.id.in_(ids))
-    numbers = session.scalars(select(Ticket.number).where(Ticket.visitor_id.in_(ids))).all()
-    about = [Outbox.chat_id.endswith(f"#{n}") for n in numbers]
-    about += [cast(Outbox.payload, Text).contains(n) for n in numbers]
-    return or_(Outbox.chat_id.in_(chats), *about)
+    about = (
+        select(Ticket.id)
+        .where(
+            Ticket.visitor_id.in_(ids),
+            or_(
+                Outbox.chat_id.endswith(literal("#") + Ticket.number),
+                cast(Outbox.payload, Text).contains(Ticket.number),
+            ),
+        )
+        .exists()
+    )
+    return or_(Outbox.chat_id.in_(chats), about)
 
 
 def _tag(model: Any):

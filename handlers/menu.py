@@ -84,7 +84,8 @@ def route(turn: Turn) -> str | None:
 
 
 def _global_word(turn: Turn) -> str | None:
-    if target := privacy.word(turn, turn.convo.state or "menu.main"):  # a right, in any state
+    current = turn.convo.state or "menu.main"
+    if target := privacy.word(turn, current, current in RELAYING):  # a right, in any state
         return target
     word = GLOBAL_WORDS.get(turn.text.casefold()) if not turn.inbound.payload else None
     if turn.convo.state in RELAYING and word != "menu":

@@ -6,7 +6,9 @@ for staff and the audited ``/kontak``."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import logging
 import re
 
 import httpx
@@ -247,3 +249,36 @@ def test_retention_anonymises_messages_then_erases_the_profile(tg, pstbot, teleg
     with pstbot.service.db.transaction() as session:
         runs = session.scalars(select(AuditLog).where(AuditLog.action == "retensi")).all()
         assert len(runs) == 2 and "profil=1" in runs[-1].detail
+
+
+def test_privacy_journeys_log_no_personal_data(pstbot, twilio_api, telegram_api):
+    from bot import logs
+
+    stream = io.StringIO()
+    root, handler = logging.getLogger(), logging.StreamHandler(stream)
+    root.addHandler(handler)
+    old_level = root.level
+    try:
+        logs.setup("INFO", pstbot.service.settings.secrets)
+        root.setLevel(logging.INFO)
+        wa, staff, number, _ = _open_consultation(
+            pstbot, twilio_api, telegram_api, "+6281377700004"
+        )
+        staff.says(f"/kontak {number}")
+        assert "rahmat@example.id" in staff.reads()
+        wa.says("data saya")
+        shown = wa.reads()
+        assert "data-saya.json" in shown, shown
+        link = re.search(r"http://\S+/data-saya\.json", shown)[0]
+        assert httpx.get(link).json()["profil"]["nama"] == "Rahmat Hidayat"
+        wa.says("hapus data saya")
+        wa.taps("Ya, hapus data saya")
+        assert "sudah dihapus" in wa.reads()
+        assert pstbot.service.purge(dry_run=True)["profil"] == 0
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    text = stream.getvalue()
+    assert "/webhook/whatsapp" in text  # the logs were captured
+    for personal in ("Rahmat Hidayat", "rahmat@example.id", "6281377700004", "Kelautan", QUESTION):
+        assert personal not in text, personal
