@@ -106,9 +106,10 @@ def handle_erase(turn: Turn) -> str:
 
 
 def contact(desk, args: list[str]) -> None:
-    """``/kontak NOMOR`` in the staff chat: the email and phone of the ticket's visitor, which
-    the staff posts mask; every look is written to the audit log (who, which ticket, when)."""
-    ticket = desk.ticket(args[0]) if args else None
+    """``/kontak NOMOR`` in the staff chat (or ``/kontak`` in a hand-over topic): the email and
+    phone of the ticket's visitor, which the staff posts mask; every look is written to the
+    audit log (who, which ticket, when)."""
+    ticket = desk.ticket(args[0]) if args else desk.topic_ticket()  # in its topic: no number
     if ticket is None:
         desk.answer("staff_unknown_ticket", number=args[0] if args else "-")
         return

@@ -190,11 +190,17 @@ def test_staff_topic_masks_contacts_and_kontak_is_audited(pstbot, twilio_api, te
         ticket = session.scalars(select(Ticket).where(Ticket.number == number)).one()
         assert entry.actor == str(STAFF_USER) and entry.ticket_id == ticket.id
         assert entry.visitor_id == ticket.visitor_id and entry.at is not None
+    staff.says("/kontak", topic=topic_id)  # in the ticket's own topic: no number needed
+    pstbot.wait_delivered("telegram", f"{STAFF_CHATS['1905']}#{topic_id}")
+    assert "rahmat@example.id" in _topic_texts(telegram_api, topic_id)[-1]
     wa.says("hapus data saya")
     wa.taps("Ya, hapus data saya")
     wa.reads()
     staff.says(f"/kontak {number}")
     assert "sudah menghapus data pribadinya" in staff.reads()
+    with pstbot.service.db.transaction() as session:
+        looks = session.scalars(select(AuditLog.actor).where(AuditLog.action == "kontak")).all()
+        assert looks == [str(STAFF_USER)] * 3
 
 
 def _purge_cli(pstbot, *args: str) -> str:
