@@ -272,7 +272,9 @@ def _tag(model: Any):
 
 # Visitor rules come last: the others find the visitors' rows by their channel ids.
 RULES: list[Rule] = [
-    Rule(Conversation, ("slots",), {}, by(Conversation.visitor_id)),
+    Rule(Conversation, ("slots",), {}, by(Conversation.visitor_id), "updated_at"),
+    # An emptied conversation starts again (a flow's later steps expect its earlier answers).
+    Rule(Conversation, ("state",), "", by(Conversation.visitor_id), "updated_at"),
     Rule(Ticket, ("summary",), "", by(Ticket.visitor_id), "created_at", lambda: _closed(Ticket)),
     Rule(
         Ticket, ("details",), ERASED, by(Ticket.visitor_id), "created_at", lambda: _closed(Ticket)
