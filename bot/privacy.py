@@ -46,6 +46,7 @@ from storage.models import (
 logger = logging.getLogger(__name__)
 OPEN = ("baru", "diproses")
 ERASED = {"dihapus": True}  # what a JSON column holding messages becomes
+ERASED_PREFIX = "hapus-"  # an erased visitor's channel ids: hapus-<row id>
 PROFILE = ("nama", "email", "telepon", "instansi", "pekerjaan", "tujuan")
 EXPORTS = "exports"  # folder under the data dir: the visitors' JSON copies (kept a day)
 EXPORT_ID = 16  # bytes of randomness in an export's id
@@ -204,7 +205,6 @@ def write_export(session: Session, export_id: str, folder: Path, pst: PstConfig)
 
 # --- erasure ---------------------------------------------------------------------------------
 
-ERASED_PREFIX = "hapus-"
 Rows = Callable[[Session, Select], ColumnElement[bool]]
 
 
@@ -214,14 +214,15 @@ class Rule:
     SQL expression) in the rows ``rows(session, visitor_ids)`` selects — ``visitor_ids`` is a
     SELECT of the visitors being erased. ``when`` names the column dating a row: retention
     erases rows older than the office's ``pesan_bulan`` (rules without it only go with the
-    profile); ``finished`` limits retention to rows no longer in use."""
+    profile). ``finished`` keeps rows still in use out of both (open tickets, parked inbound
+    messages, messages not sent yet — such as the answer to an erasure)."""
 
     model: Any
     columns: tuple[str, ...]
     how: Any
     rows: Rows
     when: str | None = None
-    finished: Callable[[], ColumnElement[bool]] | None = field(default=None)
+    finished: Callable[[], ColumnElement[bool]] | None = None
 
 
 def by(column: Any) -> Rows:

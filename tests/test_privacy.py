@@ -26,7 +26,8 @@ from tests.test_consultation import QUESTION, _open_consultation, _topic_texts
 GUEST = ("Dewi Lestari", "dewi.lestari@example.org", "0813 4555 6677", "Universitas Tanjungpura")
 
 
-def _register(visitor, office: str | None = None) -> None:
+def _register(visitor, office: str | None = None) -> str:
+    """Fill in the guest book; returns the consent text shown."""
     visitor.says("halo")
     if office:
         visitor.taps(office)
@@ -36,6 +37,7 @@ def _register(visitor, office: str | None = None) -> None:
     assert "12 bulan" in consent and "hapus data saya" in consent
     visitor.fills_guest_book(*GUEST, "Pelajar/mahasiswa", "Tugas sekolah/kuliah")
     assert "Buku tamu Anda tersimpan" in visitor.reads()
+    return consent
 
 
 def _visitors(pstbot) -> list[Visitor]:
@@ -53,7 +55,9 @@ def _rate_all(tg: TelegramVisitor, comment: str) -> None:
 
 
 def test_consent_names_the_office_and_its_version_is_stored(tg, pstbot):
-    _register(tg, "BPS Kabupaten Ketapang")
+    consent = _register(tg, "BPS Kabupaten Ketapang")
+    assert "Pengendali data: BPS Kabupaten Ketapang" in consent
+    assert "bps6106@bps.go.id, telepon (0534) 32017" in consent
     [visitor] = _visitors(pstbot)
     assert visitor.consent_at is not None
     assert re.fullmatch(r"id-[0-9a-f]{12}", visitor.consent_version)
@@ -61,6 +65,8 @@ def test_consent_names_the_office_and_its_version_is_stored(tg, pstbot):
     tg.taps("Buku tamu")
     consent_text = tg.reads()
     assert "bps6106@bps.go.id" not in consent_text  # saved profile: no consent asked again
+    tg.says("bantuan")
+    assert '"data saya" — lihat data pribadi Anda' in tg.reads()
 
 
 def test_telegram_visitor_sees_their_data_as_a_json_document(tg, pstbot, telegram_api):
