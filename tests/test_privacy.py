@@ -21,7 +21,7 @@ from bot.ikm import load_answers
 from storage.models import AuditLog, Download, Outbox, Rating, Ticket, TicketEvent, Visitor
 from tests.conftest import STAFF_CHATS, STAFF_USER
 from tests.harness import StaffMember, TelegramVisitor
-from tests.test_consultation import QUESTION, _open_consultation, _topic_texts
+from tests.test_consultation import PHOTO, QUESTION, _open_consultation, _topic_texts
 
 GUEST = ("Dewi Lestari", "dewi.lestari@example.org", "0813 4555 6677", "Universitas Tanjungpura")
 
@@ -196,12 +196,17 @@ def test_staff_topic_masks_contacts_and_kontak_is_audited(pstbot, twilio_api, te
         ticket = session.scalars(select(Ticket).where(Ticket.number == number)).one()
         assert entry.actor == str(STAFF_USER) and entry.ticket_id == ticket.id
         assert entry.visitor_id == ticket.visitor_id and entry.at is not None
+    wa.says("ini tabelnya", media=(twilio_api.add_media(PHOTO, "image/png"), "image/png"))
+    pstbot.wait_delivered("telegram", f"{STAFF_CHATS['1905']}#{number}")
+    kept = [p for p in pstbot.service.downloads.tickets_dir.rglob("*") if p.is_file()]
+    assert [p.read_bytes() for p in kept] == [PHOTO]  # the visitor's photo, relayed to staff
     staff.says("/kontak", topic=topic_id)  # in the ticket's own topic: no number needed
     pstbot.wait_delivered("telegram", f"{STAFF_CHATS['1905']}#{topic_id}")
     assert "rahmat@example.id" in _topic_texts(telegram_api, topic_id)[-1]
     wa.says("hapus data saya")
     wa.taps("Ya, hapus data saya")
     wa.reads()
+    assert not any(p.exists() for p in kept)  # erased with the rest
     staff.says(f"/kontak {number}")
     assert "sudah menghapus data pribadinya" in staff.reads()
     with pstbot.service.db.transaction() as session:
