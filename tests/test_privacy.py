@@ -118,11 +118,13 @@ def test_whatsapp_visitor_gets_a_signed_link_then_withdraws_consent(wa, pstbot):
     assert gone.user_id.startswith("hapus-") and gone.chat_id.startswith("hapus-")
     assert httpx.get(url).status_code == 404  # the copy went with the data
     with pstbot.service.db.transaction() as session:
-        actions = session.scalars(select(AuditLog.action)).all()
+        actions = session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
         assert actions == ["ekspor", "tarik_persetujuan"]
         earlier = session.scalars(select(Outbox.payload).where(Outbox.id <= before)).all()
         assert len(earlier) > 10 and all(p == {"dihapus": True} for p in earlier)
-        answer = session.scalars(select(Outbox.payload).where(Outbox.id > before)).all()
+        answer = session.scalars(
+            select(Outbox.payload).where(Outbox.id > before).order_by(Outbox.id)
+        ).all()
         assert "Persetujuan Anda sudah ditarik" in answer[0]["body"]  # sent after, intact
     wa.says("halo")
     assert "Selamat datang" in wa.reads()  # a new visitor
@@ -160,7 +162,9 @@ def test_delete_my_data_during_a_hand_over_keeps_only_statistics(pstbot, telegra
         rating = session.scalars(select(Rating)).one()
         assert rating.comment is None and rating.u1 == 4 and rating.u9 == 3
         topic_rows = session.scalars(
-            select(Outbox).where(Outbox.chat_id == f"{STAFF_CHATS['1905']}#{number}")
+            select(Outbox)
+            .where(Outbox.chat_id == f"{STAFF_CHATS['1905']}#{number}")
+            .order_by(Outbox.id)
         ).all()
         assert topic_rows[0].payload == {"dihapus": True}  # the header with the profile
         assert "menghapus data pribadinya" in json.dumps([r.payload for r in topic_rows])
@@ -269,7 +273,9 @@ def test_retention_anonymises_messages_then_erases_the_profile(tg, pstbot, teleg
     [visitor] = _visitors(pstbot)
     assert visitor.nama is None and visitor.user_id.startswith("hapus-")
     with pstbot.service.db.transaction() as session:
-        runs = session.scalars(select(AuditLog).where(AuditLog.action == "retensi")).all()
+        runs = session.scalars(
+            select(AuditLog).where(AuditLog.action == "retensi").order_by(AuditLog.id)
+        ).all()
         assert len(runs) == 2 and "profil=1" in runs[-1].detail
 
 
