@@ -220,6 +220,27 @@ def set_telegram_webhook() -> None:
     click.echo("webhook set")
 
 
+@main.group()
+def privacy() -> None:
+    """Personal data (UU 27/2022): retention."""
+
+
+@privacy.command()
+@click.option("--dry-run", is_flag=True, help="only count what would be erased")
+def purge(dry_run: bool) -> None:
+    """Erase profiles and anonymise message texts older than each office's ``retensi``
+    (config.yaml); prints the count per kind (visitors, table.column rows, files)."""
+    settings, pst = _start("WARNING")
+    service = _service(settings, pst)
+    try:
+        counts = service.purge(dry_run=dry_run)
+    finally:
+        service.close()
+    click.echo("dry run: nothing changed" if dry_run else "purged")
+    for kind, count in sorted(counts.items()):
+        click.echo(f"{kind}: {count}")
+
+
 from catalogue.cli import catalogue  # noqa: E402
 
 main.add_command(catalogue)

@@ -107,6 +107,16 @@ class Pengaduan(_Strict):
     saluran: list[Channel] = Field(min_length=1)
 
 
+class Retensi(_Strict):
+    """How long an office keeps personal data (UU 27/2022 Pasal 43–44: processing ends and the
+    data is destroyed when the retention period ends), in months: ``profil_bulan`` after a
+    visitor's last message for the guest-book profile, ``pesan_bulan`` after a message for
+    message texts (ticket texts, notes, rating comments, sent messages, stamped softcopies)."""
+
+    profil_bulan: int = Field(24, ge=1, le=120)
+    pesan_bulan: int = Field(12, ge=1, le=120)
+
+
 class Hours(_Strict):
     """Opening hours of one weekday, office local time."""
 
@@ -138,6 +148,7 @@ class Office(_Strict):
     staff_user_ids: list[int] = []
     whatsapp_templates: dict[str, str] = {}
     libur_tambahan: list[dt.date] = []
+    retensi: Retensi = Retensi()
     pengaduan: Pengaduan
     layanan: dict[Service, ServiceStandard]
 

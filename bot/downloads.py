@@ -3,9 +3,10 @@
 ``unduh/<download_id>``: a watermarked softcopy. The ``Download`` row (who, which publication,
 when) is made in the conversation; the stamped PDF is produced when first sent and kept under
 ``<data>/downloads/``. ``tiket/<path>``: the file staff attached to a ticket with ``/siap``,
-kept under ``<data>/tickets/<path>``. WhatsApp gets files through ``GET /unduh/<token>/<name>``: the
-token is the key signed with ``PSTBOT_SECRET_KEY`` (itsdangerous), valid ``max_age`` seconds
-(24 h by default).
+kept under ``<data>/tickets/<path>``. ``ekspor/<id>``: a visitor's copy of their personal data
+(:mod:`bot.privacy`), written fresh under ``<data>/exports/`` whenever it is fetched. WhatsApp
+gets files through ``GET /unduh/<token>/<name>``: the token is the key signed with
+``PSTBOT_SECRET_KEY`` (itsdangerous), valid ``max_age`` seconds (24 h by default).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
+from bot import privacy
 from bot.config import PstConfig
 from catalogue.filecache import FetchError, FileCache
 from catalogue.samples import ensure_sample_files
@@ -32,7 +34,8 @@ from storage.db import Database
 from storage.models import Download, Publication, Visitor
 
 logger = logging.getLogger(__name__)
-DOWNLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # as made by the library flow; never a path
+# A download id as made by the library flow, or an export's id; never a path.
+DOWNLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 class NotReady(Exception):
@@ -55,6 +58,7 @@ class Downloads:
         self.files_dir = data_dir / "files"
         self.out_dir = data_dir / "downloads"
         self.tickets_dir = data_dir / "tickets"
+        self.exports_dir = data_dir / privacy.EXPORTS
         self.cache = FileCache(data_dir / "cache")
         self.public_base_url = public_base_url
         self.max_age = max_age
@@ -87,6 +91,9 @@ class Downloads:
             if not (path.is_relative_to(self.tickets_dir.resolve()) and path.is_file()):
                 raise LookupError(key)
             return path
+        if kind == "ekspor" and DOWNLOAD_ID.fullmatch(ref):
+            with self.db.transaction() as session:
+                return privacy.write_export(session, ref, self.exports_dir, self.pst)
         raise LookupError(key)
 
     def _in_background(self, key: str) -> NotReady:

@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -157,6 +158,8 @@ class Turn:
         session: Session,
         catalogue: Any = None,
         kb: Any = None,
+        channels: frozenset[str] = frozenset(),
+        data_dir: Path | None = None,
     ) -> None:
         self.inbound = inbound
         self.visitor = visitor
@@ -165,7 +168,8 @@ class Turn:
         self.session = session
         self.catalogue = catalogue
         self.kb = kb
-        self.channels: frozenset[str] = frozenset()  # those that can deliver (have a sender)
+        self.channels = channels  # the channels that can deliver (those with a sender)
+        self.data_dir = data_dir  # where files naming visitors are kept (erasure deletes them)
         self.texts = texts
         self.replies: list[Reply] = []
         self.notices: list[Notice] = []  # messages to others: staff, email
@@ -260,6 +264,7 @@ class Engine:
         self.catalogue: Any = None  # the publication search index, set by the service
         self.kb: Any = None  # the consultation knowledge base, set by the service
         self.channels: frozenset[str] = frozenset()  # channels with a sender, set by the service
+        self.data_dir: Path | None = None  # the service's data folder, set by the service
 
     def handle(self, inbound: Inbound, parked: bool = False) -> set[tuple[str, str]]:
         """Process ``inbound`` in one transaction; return the chats given something to deliver
@@ -271,8 +276,17 @@ class Engine:
                 return set()
             visitor = _load_visitor(session, inbound)
             release_held(session, inbound.channel, inbound.chat_id)
-            turn = Turn(inbound, visitor, self.pst, self.texts, session, self.catalogue, self.kb)
-            turn.channels = self.channels
+            turn = Turn(
+                inbound,
+                visitor,
+                self.pst,
+                self.texts,
+                session,
+                self.catalogue,
+                self.kb,
+                self.channels,
+                self.data_dir,
+            )
             self._run(turn)
             turn.convo.slots = turn.slots
             return self._enqueue(session, turn)

@@ -13,7 +13,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from werkzeug.utils import secure_filename
 
 import handlers
-from bot import inbox, scheduler
+import handlers.privacy
+from bot import inbox, privacy, scheduler
 from bot.channels import email, local, telegram, whatsapp
 from bot.channels.base import FileTooBig
 from bot.config import PstConfig
@@ -32,6 +33,7 @@ from storage.models import Publication, Ticket
 
 logger = logging.getLogger(__name__)
 REPLAY_SECONDS = 5  # how often parked inbound messages are looked at
+PURGE_SECONDS = 3600  # how often expired personal data is looked for (retention, UU 27/2022)
 TICKET_NUMBER = re.compile(r"\b[A-Z]{2}-\d{4}-\d{8}-\d{4}\b")  # storage/tickets.py numbers
 RENDERERS = {
     telegram.CHANNEL: telegram.render,
@@ -112,6 +114,7 @@ class Service:
         self.engine.channels = frozenset(self.senders)
         gate = WindowGate(pst, self.texts, self.engine.write, rating.withdraw)
         self.courier = Courier(self.db, self.senders, settings.outbox_backoff_seconds, gate=gate)
+        self.engine.data_dir = settings.data_dir
         self.staff_command = staff_desk.command_handler(
             pst, self.texts, email=email.CHANNEL in self.senders
         )
@@ -260,6 +263,27 @@ class Service:
             ):
                 self.courier.kick(channel, chat_id)
 
+    def purge(self, dry_run: bool = False) -> dict[str, int]:
+        """The retention job (:class:`bot.privacy.Purge`, each office's ``retensi``): erase
+        expired profiles (their open tickets closed, staff told) and anonymise old message
+        texts; returns counts per kind. ``dry_run`` only counts."""
+        purge = privacy.Purge(
+            self.pst,
+            privacy.Eraser(self.settings.data_dir),
+            lambda session, ids, by: handlers.privacy.close_open_tickets(
+                session, ids, self.pst, self.texts, by
+            ),
+        )
+        counts: dict[str, int] = {}
+
+        def job(session) -> list:
+            found, notices = purge.run(session, dry_run)
+            counts.update(found)
+            return notices
+
+        self._kick(self.engine.run_job(job))
+        return counts
+
     def start_scheduler(self) -> None:
         """Run this process's scheduler: it runs the jobs while it holds the deployment's
         scheduler lease, and waits as a standby otherwise (:mod:`bot.scheduler`)."""
@@ -269,6 +293,7 @@ class Service:
                 "outbox-retry": (self.courier.deliver_due, self.settings.outbox_retry_seconds),
                 "inbound-replay": (self.replay_parked, REPLAY_SECONDS),
                 "sweep": (self.sweep, scheduler.SWEEP_MINUTES * 60),
+                "privacy-purge": (self.purge, PURGE_SECONDS),
             },
         )
         self.scheduler.start()

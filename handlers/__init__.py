@@ -16,6 +16,7 @@ from handlers import (
     library,
     menu,
     office,
+    privacy,
     rating,
     registration,
     status,
@@ -36,5 +37,6 @@ STATES = {
     **rating.STATES,
     **antrian.STATES,
     **intents.STATES,
+    **privacy.STATES,
 }
 route = menu.route

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from bot.config import Office, PstConfig, Service
 from bot.dates import shown_moment
 from bot.engine import Attachment, Notice, Reply, State, Turn
+from bot.privacy import mask_email, mask_phone
 from bot.texts import Texts
 from bot.workdays import next_opening, working_days_from
 from handlers import rating
@@ -49,8 +50,8 @@ def open_thread(turn: Turn, ticket: Ticket, first_message: str) -> None:
         f"staff_topic_{ticket.kind}",
         number=ticket.number,
         name=v.nama,
-        email=v.email,
-        phone=v.telepon,
+        email=mask_email(v.email),  # staff see contacts with /kontak (audited)
+        phone=mask_phone(v.telepon or v.wa_phone),
         institution=v.instansi,
         channel=v.channel,
         message=first_message,

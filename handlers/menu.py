@@ -15,7 +15,7 @@ import datetime as dt
 import re
 
 from bot.engine import Option, State, Turn
-from handlers import antrian, complaint, consultation, handover, info, intents, rating
+from handlers import antrian, complaint, consultation, handover, info, intents, privacy, rating
 
 GLOBAL_WORDS = {
     "menu": "menu",
@@ -80,6 +80,9 @@ def _first_words(turn: Turn) -> str:
 
 
 def _global_word(turn: Turn) -> str | None:
+    current = turn.convo.state or "menu.main"
+    if target := privacy.word(turn, current, current in RELAYING):  # a right, in any state
+        return target
     word = GLOBAL_WORDS.get(turn.text.casefold()) if not turn.inbound.payload else None
     if (link := DEEP_LINK.match(turn.text)) and link[1] in {o.code for o in turn.pst.offices}:
         turn.visitor.office_code = link[1]

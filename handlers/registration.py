@@ -24,6 +24,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from bot.engine import Option, State, Turn
+from bot.privacy import consent_version
 from storage.models import utcnow
 
 # "pakai nomor ini aja", "sama dengan wa ini", "use this number": the WhatsApp number offered.
@@ -52,13 +53,26 @@ def _draft(turn: Turn) -> dict[str, str]:
 
 
 def prompt_consent(turn: Turn) -> None:
+    """The consent text names the controller (the office), the purpose, what is kept and for how
+    long (its ``retensi``) and where to ask about personal data (UU 27/2022 Pasal 20–22)."""
+    office = turn.office
     options = [Option("setuju", turn.t("consent_yes")), Option("tidak", turn.t("consent_no"))]
-    turn.say(turn.t("consent_prompt"), options)
+    text = turn.t(
+        "consent_prompt",
+        controller=office.nama,
+        profile_months=office.retensi.profil_bulan,
+        message_months=office.retensi.pesan_bulan,
+        email=office.email,
+        phone=office.telepon,
+    )
+    turn.say(text, options)
 
 
 def handle_consent(turn: Turn) -> str:
     if turn.choice == "setuju":
         turn.slots["draft"] = turn.slots.pop("_known", {})
+        template = turn.texts.catalogues.get(turn.visitor.lang, {}).get("consent_prompt", "")
+        turn.slots["_consent"] = f"{turn.visitor.lang}-{consent_version(template)}"
         return "registration.nama"
     if turn.choice == "tidak":
         turn.slots.pop("_resume", None)
@@ -174,7 +188,8 @@ def handle_review(turn: Turn) -> str:
         draft = turn.slots.pop("draft")
         for field in FIELDS:
             setattr(turn.visitor, field, draft[field])
-        turn.visitor.consent_at = turn.visitor.consent_at or utcnow()
+        if consent := turn.slots.pop("_consent", None):  # the text just accepted
+            turn.visitor.consent_at, turn.visitor.consent_version = utcnow(), consent
         turn.slots.pop("dirty", None)
         turn.say(turn.t("reg_saved", name=draft["nama"]))
         return turn.slots.pop("_resume", None) or "menu.main"

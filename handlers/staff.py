@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.config import Office
 from bot.engine import Notice, Option, Reply, Turn
+from bot.privacy import mask_email, mask_phone
 
 logger = logging.getLogger(__name__)
 STAFF_CHANNEL = "telegram"
@@ -32,8 +33,8 @@ def notify(
         "id",
         key,
         name=v.nama or "-",
-        email=v.email or "-",
-        phone=v.telepon or "-",
+        email=mask_email(v.email),  # staff see contacts with /kontak (audited)
+        phone=mask_phone(v.telepon),
         channel=v.channel,
         **values,
     )

@@ -7,6 +7,7 @@
 | ``/siap NOMOR`` + a document    | status ``siap``; the file goes to the visitor ("data ready")|
 | ``/tolak NOMOR alasan``         | status ``ditolak``; the visitor is told why                 |
 | ``/selesai`` (in a topic)       | close the consultation/complaint of that hand-over topic    |
+| ``/kontak NOMOR``               | the visitor's email and phone (audited; posts mask them)    |
 | any other message in a topic    | relayed to the visitor as the PST officer's answer          |
 
 What the commands do to a ticket is ``handlers/ticket_actions.py``, shared with the web desk
@@ -29,7 +30,7 @@ from bot.config import Office, PstConfig
 from bot.engine import Inbound, Notice, Reply
 from bot.texts import Texts
 from bot.workdays import previous_working_day
-from handlers import handover
+from handlers import handover, privacy
 from handlers import ticket_actions as actions
 from handlers.ticket_actions import OPEN
 from storage.models import Ticket, utcnow
@@ -251,4 +252,5 @@ COMMANDS = {
     "/siap": ready,
     "/tolak": refuse,
     "/selesai": finish,
+    "/kontak": privacy.contact,
 }

@@ -48,6 +48,7 @@ class Visitor(Base):
     pekerjaan: Mapped[str | None] = mapped_column(String(60))
     tujuan: Mapped[str | None] = mapped_column(String(200))
     consent_at: Mapped[dt.datetime | None]
+    consent_version: Mapped[str | None] = mapped_column(String(32))  # of the text accepted
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_inbound_at: Mapped[dt.datetime | None]
 
@@ -341,3 +342,20 @@ class NluMiss(Base):
     text: Mapped[str] = mapped_column(String(1000))
     intent: Mapped[str | None] = mapped_column(String(32))  # the best guess, for the listing
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AuditLog(Base):
+    """Who did what with someone's personal data, when (UU 27/2022): a staff member shown a
+    visitor's contact details (``kontak``), a visitor's export (``ekspor``) or erasure
+    (``hapus``, ``tarik_persetujuan``), a retention run (``retensi``). ``actor`` is a staff
+    user id, ``pengunjung`` (the visitor) or ``sistem``; ``detail`` never holds personal data."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    visitor_id: Mapped[int | None] = mapped_column(ForeignKey("visitors.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    detail: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

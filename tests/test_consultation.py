@@ -87,7 +87,8 @@ def test_consultation_relayed_both_ways_with_photos_and_closed_by_staff(
         pstbot, twilio_api, telegram_api, "+6281377700001"
     )
     header = _topic_texts(telegram_api, topic_id)[0]
-    assert QUESTION in header and "rahmat@example.id" in header
+    assert QUESTION in header and "Dinas Kelautan Basel" in header
+    assert "r***@example.id" in header and "0813****0001" in header  # contacts masked
     wa.says(
         "ini tabel yang saya maksud", media=(twilio_api.add_media(PHOTO, "image/png"), "image/png")
     )

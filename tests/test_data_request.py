@@ -62,7 +62,7 @@ def test_whatsapp_request_to_data_ready_notice_with_file(pstbot, twilio_api, tel
     wa, number = _request_as_whatsapp_visitor(pstbot, twilio_api, "+6281255512345")
     staff = StaffMember(pstbot, telegram_api, STAFF_CHATS["6106"], STAFF_USER, "Petugas Ani")
     posted = staff.reads()
-    assert number in posted and "Kependudukan" in posted and "hendra@example.net" in posted
+    assert number in posted and "Kependudukan" in posted and "h***@example.net" in posted
     assert telegram_api.messages(STAFF_CHATS["6106"])[-1]["reply_markup"]["inline_keyboard"]
     staff.says(f"/ambil {number}")
     assert f"Tiket {number} diambil oleh Petugas Ani" in staff.reads()

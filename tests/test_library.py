@@ -69,7 +69,7 @@ def test_telegram_visitor_finds_ketapang_dda_requests_and_downloads(pstbot, tele
     assert "tercatat dengan nomor tiket PS-6106-" in made
     pstbot.wait_delivered("telegram", str(STAFF_CHATS["6106"]))
     staff = telegram_api.texts(STAFF_CHATS["6106"])
-    assert len(staff) == 1 and KETAPANG_2022 in staff[0] and "rudi.hartono@example.com" in staff[0]
+    assert len(staff) == 1 and KETAPANG_2022 in staff[0] and "r***@example.com" in staff[0]
     with pstbot.service.db.transaction() as session:
         ticket = session.scalars(select(Ticket).where(Ticket.kind == "PS")).one()
         assert ticket.number in made and ticket.office_code == "6106"

@@ -137,8 +137,11 @@ def render(
         for piece in pieces
     ]
     if reply.attachment:
-        calls[-1][1]["media_download"] = [reply.attachment.key, reply.attachment.filename]
-        calls[-1][1]["media_too_big"] = texts.get(lang, "file_as_link")
+        # WhatsApp takes no JSON media: a visitor's data export goes as a link in the text.
+        kind = "link_download" if reply.attachment.key.startswith("ekspor/") else "media_download"
+        calls[-1][1][kind] = [reply.attachment.key, reply.attachment.filename]
+        if kind == "media_download":
+            calls[-1][1]["media_too_big"] = texts.get(lang, "file_as_link")
     return calls
 
 
@@ -231,7 +234,8 @@ class TwilioSender:
 
         ``media_download`` in the payload becomes ``media_url``: the signed, expiring link of the
         watermarked file, which Twilio fetches — or, for a file over 16 MB, that link in the
-        text (``media_too_big``, with ``{name}``, ``{size}`` in MB and ``{link}``)."""
+        text (``media_too_big``, with ``{name}``, ``{size}`` in MB and ``{link}``);
+        ``link_download`` becomes such a link at the end of the text."""
         kwargs = dict(payload)
         kwargs.pop("in_session", None)
         note = kwargs.pop("media_too_big", "{link}")
@@ -244,6 +248,9 @@ class TwilioSender:
                 kwargs["body"] = "\n\n".join(filter(None, (kwargs.get("body"), note)))[:BODY_MAX]
             else:
                 kwargs["media_url"] = [link]
+        if "link_download" in kwargs:
+            link = self._link(*kwargs.pop("link_download"))
+            kwargs["body"] = f"{kwargs.get('body', '')}\n{link}".strip()
         if self._status_callback:
             kwargs["status_callback"] = self._status_callback
         try:
