@@ -347,7 +347,7 @@ def test_a_tapped_list_item_and_a_tapped_button_drive_a_consultation(
     assert "Sumber:" in answers and "[Sudah terjawab] [Belum, tanya petugas]" in answers
     wa.taps("Sudah terjawab")  # a button: ButtonPayload "ya"
     assert "Penilaian 1/9" in wa.reads()  # no content for the survey: numbered, as before
-    wa.taps("4 – Sangat baik")
+    wa.taps("Sangat baik")
     assert "Penilaian 2/9" in wa.reads()
     sent = twilio_api.messages(wa.chat_id)
     assert sum(m.get("ContentSid") == MENU_LIST for m in sent) == 1
@@ -361,5 +361,7 @@ def test_a_number_typed_under_a_list_still_picks_its_item(pstbot, twilio_api, mo
     wa = WhatsAppVisitor(pstbot, twilio_api, "+6281377700109", BASEL_WA, "Agus")
     wa.says("halo")
     wa.reads()
-    wa.says("5")  # typed, not tapped: the fifth item of the list
+    from handlers.menu import ENTRIES
+
+    wa.says(str(ENTRIES.index("konsultasi") + 1))  # typed, not tapped: its number in the list
     assert "Konsultasi statistik. Tulis pertanyaan Anda" in wa.reads()
