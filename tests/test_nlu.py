@@ -254,3 +254,19 @@ def test_language_named_mid_flow_switches_and_asks_again(tg):
     assert tg.reads().endswith("What is your full name?")
     tg.says("Tono Wijaya")
     assert "What is your active email address?" in tg.reads()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the words, not the DB
+def test_voices_typed_at_the_main_menu_are_rarely_not_understood(pstbot, twilio_api):
+    """Each message of the voices set, typed at the main menu of BPS Kendal's own WhatsApp
+    number by a visitor of its own: at most 5% get "Maaf, saya belum mengerti"."""
+    missed = []
+    for n, case in enumerate(VOICES):
+        visitor = WhatsAppVisitor(pstbot, twilio_api, f"+62812{n:07d}", KENDAL_WA, "Ani")
+        visitor.says("menu")
+        assert "Silakan pilih layanan" in visitor.reads()
+        visitor.says(case["text"])
+        if "Maaf, saya belum mengerti" in visitor.reads():
+            missed.append(case["text"])
+    print(f"not understood at the main menu: {len(missed)}/{len(VOICES)} {missed}")
+    assert len(missed) / len(VOICES) <= 0.05, missed
