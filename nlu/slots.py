@@ -14,7 +14,9 @@ from rapidfuzz import fuzz
 
 from nlu.normalize import normalize
 
-TICKET = re.compile(r"\b([a-z]{2})\s*-\s*(\d{4})\s*-\s*(\d{8})\s*-\s*(\d{4})\b", re.I)
+# Visitors retype ticket numbers with spaces, dashes of any kind or nothing between the parts.
+_SEP = r"[\s\-\u2010-\u2015_.]*"
+TICKET = re.compile(rf"\b([a-z]{{2}}){_SEP}(\d{{4}}){_SEP}(\d{{8}}){_SEP}(\d{{4}})(?!\d)", re.I)
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 PER = re.compile(r"\b(?:per|tiap|setiap|menurut|by|each|tingkat|level)\s*$")
 SHORT_YEAR = re.compile(r"\b(?:tahun|th|thn|thun|taun|year)\.?\s*'?(\d{2})\b|'(\d{2})\b", re.I)

@@ -59,6 +59,9 @@ def test_held_out_messages_are_understood(cases):
         ("bps bangka selatn", {"office": "1905"}),
         ("data inflasi th 23", {"year": "2023", "subject": "inflasi"}),
         ("cek pd-6106-20261127-0003", {"ticket": "PD-6106-20261127-0003"}),
+        ("tiket pd 6106 20261127 0003", {"ticket": "PD-6106-20261127-0003"}),  # retyped
+        ("PD6106202611270003 gmn", {"ticket": "PD-6106-20261127-0003"}),
+        ("no hp 081234567890", {}),  # a phone number is no ticket
     ],
 )
 def test_slots(text, slots):
