@@ -71,10 +71,15 @@ def normalize(text: str, keep_address: bool = False) -> str:
 
     Forms of address and particles (``min``, ``kak``, ``deh``, a trailing ``ya``) are dropped
     unless ``keep_address`` or unless nothing else is left (``ya`` alone is an answer).
+    Folded hands alone read as thanks and a lone question mark as confusion.
     """
+    if "🙏" in text and not _NOT_WORD.sub("", text.replace("🙏", "")).strip():
+        return "terima kasih"  # folded hands alone close a chat; in a sentence they say please
     for emoji, word in EMOJI.items():
         text = text.replace(emoji, word)
     words = _NOT_WORD.sub(" ", text.casefold().replace("'", "")).split()
+    if not words and "?" in text:
+        return "bingung"  # "?" or "??" alone: the visitor is lost
     expanded = " ".join(INFORMAL.get(w, w) for w in words).split()
     if keep_address:
         return " ".join(expanded)

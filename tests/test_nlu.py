@@ -207,7 +207,7 @@ def test_yes_no_other_and_numbers_out_of_range(tg):
 def test_unclear_message_is_clarified_and_stored_for_staff(tg, pstbot, database_url):
     tg.says("/start 1905")
     tg.reads()
-    tg.says("soal data")  # asking for data, or asking about it?
+    tg.says("data atau buku")  # a data request, or the library?
     text = tg.reads()
     assert "Maksud Anda:" in text and "Menu utama" in tg.buttons()
     assert "Maaf, saya belum mengerti" not in text
@@ -216,12 +216,12 @@ def test_unclear_message_is_clarified_and_stored_for_staff(tg, pstbot, database_
     with pstbot.service.db.transaction() as session:
         misses = session.scalars(select(NluMiss)).all()
         assert {(m.text, m.office_code, m.state) for m in misses} == {
-            ("soal data", "1905", "menu.main"),
+            ("data atau buku", "1905", "menu.main"),
             ("zzkx qwv", "1905", "nlu.clarify"),
         }
     env = {**os.environ, "DATABASE_URL": database_url}
     listing = _nlu("unknown", "--office", "1905", env=env)
-    assert "   1  soal data" in listing and "2 pesan, 2 berbeda" in listing
+    assert "   1  data atau buku" in listing and "2 pesan, 2 berbeda" in listing
     assert "0 pesan" in _nlu("unknown", "--office", "6106", env=env)
     assert "0 pesan" in _nlu("unknown", "--since", "2999-01-01", env=env)
 
