@@ -56,7 +56,7 @@ OFFICE_ALIASES = {
     "tarakan": (),
 }
 # Everyday words a typo match must not take for an office name ("kendala" is not Kendal).
-NOT_OFFICES = {"kendala", "kendali", "tarikan", "bangkai"}
+NOT_OFFICES = {"kendala", "kendali", "tarikan", "bangkai", "kenal", "kepang", "kendi"}
 _PREFIXES = ("bps ", "kabupaten ", "kota ")
 # Words before an office name that say it is not the one meant ("bukan kendal").
 NEGATIONS = {"bukan", "not", "selain", "tidak", "instead"}

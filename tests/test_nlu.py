@@ -54,6 +54,7 @@ def test_held_out_messages_are_understood(cases):
         ("tarakn", {"office": "6571"}),
         ("ktapang", {"office": "6106"}),
         ("ada kendala di website", {}),  # "kendala" is not Kendal
+        ("salam kenal kak", {}),  # nor is "kenal"
         ("bukan majene, saya di tarakan", {"office": "6571"}),  # the office not denied
         ("sy org ketapang bukan kendal", {"office": "6106"}),
         ("bps bangka selatn", {"office": "1905"}),
