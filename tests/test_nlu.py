@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from nlu import INTENTS, understand
 from nlu.classifier import load_utterances
+from nlu.words import option_for
 from storage.models import NluMiss
 from tests.harness import BOT_TOKEN, SHARED_NUMBER, TelegramVisitor, WhatsAppVisitor
 
@@ -68,6 +69,21 @@ def test_held_out_messages_are_understood(cases):
 def test_slots(text, slots):
     found = understand(text).slots
     assert {k: found[k] for k in found if k in ("office", "year", "ticket", "subject")} == slots
+
+
+@pytest.mark.parametrize(
+    ("text", "keys", "chosen"),
+    [
+        ("wa aja", ["chat", "email", "keduanya"], "chat"),
+        ("iya nggih", ["setuju", "tidak"], "setuju"),
+        ("👍🏻", ["kirim", "ubah"], "kirim"),
+        ("no thank you", ["ya", "tidak"], "tidak"),
+        ("belum kak, makasih", ["ya", "tidak"], "tidak"),
+        ("iya tapi jangan", ["ya", "tidak"], None),  # yes and no mixed
+    ],
+)
+def test_options_understand_people(text, keys, chosen):
+    assert option_for(text, keys) == chosen
 
 
 def _nlu(*args: str, stdin: str | None = None, env: dict | None = None) -> str:
