@@ -48,7 +48,7 @@ INFORMAL = {
     "tgl": "tanggal", "jml": "jumlah", "jmlh": "jumlah", "pnddk": "penduduk",
     "kmrn": "kemarin", "kmarin": "kemarin", "kemaren": "kemarin", "bsk": "besok",
     "skrg": "sekarang", "skrang": "sekarang", "sblm": "sebelum", "sesudah": "setelah",
-    "lbh": "lebih", "sampe": "sampai", "smp": "sampai", "dapet": "dapat", "pake": "pakai",
+    "lbh": "lebih", "sampe": "sampai", "dapet": "dapat", "pake": "pakai",
     "liat": "lihat", "nyari": "cari", "nyariin": "cari", "kasi": "kasih", "ksh": "kasih",
     "sdgkan": "sedangkan", "wc": "toilet", "tp": "tapi", "tpi": "tapi", "krna": "karena",
     "asslmkm": "assalamualaikum", "aslmkm": "assalamualaikum", "ass": "assalamualaikum",
@@ -59,7 +59,7 @@ INFORMAL = {
 ADDRESS = {"min", "mimin", "kak", "ka", "kakak", "gan", "agan", "bang", "bro", "sis", "mas",
            "mbak", "mba", "pak", "bu", "bapak", "ibu", "om", "dong", "deh", "sih", "ya", "yah",
            "nih", "kok", "lho", "loh", "kah", "wkwk", "hehe", "bah", "ji", "mi", "nak", "dik",
-           "dek", "adek", "mang", "cik", "bund", "bun", "gih", "to", "toh", "pun", "wkwkwk",
+           "dek", "adek", "mang", "cik", "bund", "bun", "gih", "toh", "pun", "wkwkwk",
            "hehehe", "hihi"}  # fmt: skip
 EMOJI = {"👍": " iya ", "👌": " oke ", "🙏": " tolong ", "👎": " tidak ", "👋": " halo ",
          "⭐": " bintang ", "😡": " kecewa ", "😠": " kecewa ", "😤": " kecewa "}  # fmt: skip

@@ -11,6 +11,8 @@ YES = {"ya", "iya", "y", "oke", "sip", "sipp", "sippp", "siap", "setuju", "boleh
 NO = {"tidak", "belum", "jangan", "no", "nope", "nah", "ogah", "bukan", "not"}
 # Thanks after a no ("no thank you", "belum kak, makasih") keeps it a no.
 THANKS = {"terima", "kasih", "thanks", "thank", "you"}
+# After a no these make a judgement, not an answer: "tidak baik" is a rating of 1.
+JUDGED = {"baik", "baiklah"}
 FILLERS = {
     "saya",
     "kak",
@@ -51,7 +53,7 @@ def yes_or_no(text: str) -> str | None:
     if words and all(w in YES for w in words):
         return "ya"
     if words and all(w in NO or w in YES or w in THANKS for w in words) and words[0] in NO:
-        return "tidak"
+        return None if JUDGED & set(words) else "tidak"
     return None
 
 

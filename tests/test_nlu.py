@@ -222,7 +222,7 @@ def test_yes_no_other_and_numbers_out_of_range(tg):
 def test_unclear_message_is_clarified_and_stored_for_staff(tg, pstbot, database_url):
     tg.says("/start 1905")
     tg.reads()
-    tg.says("data atau buku")  # a data request, or the library?
+    tg.says("mau tanya data atau buku")  # a data request, a question or the library?
     text = tg.reads()
     assert "Maksud Anda:" in text and "Menu utama" in tg.buttons()
     assert "Maaf, saya belum mengerti" not in text
@@ -231,12 +231,12 @@ def test_unclear_message_is_clarified_and_stored_for_staff(tg, pstbot, database_
     with pstbot.service.db.transaction() as session:
         misses = session.scalars(select(NluMiss)).all()
         assert {(m.text, m.office_code, m.state) for m in misses} == {
-            ("data atau buku", "1905", "menu.main"),
+            ("mau tanya data atau buku", "1905", "menu.main"),
             ("zzkx qwv", "1905", "nlu.clarify"),
         }
     env = {**os.environ, "DATABASE_URL": database_url}
     listing = _nlu("unknown", "--office", "1905", env=env)
-    assert "   1  data atau buku" in listing and "2 pesan, 2 berbeda" in listing
+    assert "   1  mau tanya data atau buku" in listing and "2 pesan, 2 berbeda" in listing
     assert "0 pesan" in _nlu("unknown", "--office", "6106", env=env)
     assert "0 pesan" in _nlu("unknown", "--since", "2999-01-01", env=env)
 
