@@ -36,11 +36,33 @@ INFORMAL = {
     "komplen": "komplain", "complain": "komplain", "ok": "oke", "okey": "oke", "okay": "oke",
     "okee": "oke", "iyaa": "iya", "iye": "iya", "yoi": "iya", "yup": "iya", "yups": "iya",
     "hp": "telepon", "telp": "telepon", "tlp": "telepon", "no": "no", "nomer": "nomor",
+    # More chat shorthand, and regional words: Javanese (nggih, pinten, sampean), Sundanese,
+    # Makassar and Kalimantan particles (ji, mi, bah).
+    "nda": "tidak", "nd": "tidak", "tida": "tidak", "gausah": "tidak usah",
+    "gajadi": "tidak jadi", "gajd": "tidak jadi", "gpp": "tidak apa apa",
+    "nggih": "ya", "njih": "ya", "enggih": "ya", "inggih": "iya", "pinten": "berapa",
+    "sampean": "anda", "panjenengan": "anda", "sampeyan": "anda",
+    "klo": "kalau", "kalo": "kalau", "klu": "kalau", "kl": "kalau", "bgt": "banget",
+    "bnyk": "banyak", "byk": "banyak", "jln": "jalan", "mhn": "mohon", "mhsw": "mahasiswa",
+    "ttg": "tentang", "tntg": "tentang", "sbg": "sebagai", "hrs": "harus", "bw": "bawa",
+    "tgl": "tanggal", "jml": "jumlah", "jmlh": "jumlah", "pnddk": "penduduk",
+    "kmrn": "kemarin", "kmarin": "kemarin", "kemaren": "kemarin", "bsk": "besok",
+    "skrg": "sekarang", "skrang": "sekarang", "sblm": "sebelum", "sesudah": "setelah",
+    "lbh": "lebih", "sampe": "sampai", "dapet": "dapat", "pake": "pakai",
+    "liat": "lihat", "nyari": "cari", "nyariin": "cari", "kasi": "kasih", "ksh": "kasih",
+    "sdgkan": "sedangkan", "wc": "toilet", "tp": "tapi", "tpi": "tapi", "krna": "karena",
+    "asslmkm": "assalamualaikum", "aslmkm": "assalamualaikum", "ass": "assalamualaikum",
+    "askum": "assalamualaikum", "asw": "assalamualaikum", "mikum": "assalamualaikum",
+    "assalamualaikom": "assalamualaikum", "asalamualaikum": "assalamualaikum",
+    "assalamuallaikum": "assalamualaikum", "assalammualaikum": "assalamualaikum",
 }  # fmt: skip
 ADDRESS = {"min", "mimin", "kak", "ka", "kakak", "gan", "agan", "bang", "bro", "sis", "mas",
            "mbak", "mba", "pak", "bu", "bapak", "ibu", "om", "dong", "deh", "sih", "ya", "yah",
-           "nih", "kok", "lho", "loh", "kah", "wkwk", "hehe"}  # fmt: skip
-EMOJI = {"👍": " iya ", "👌": " oke ", "🙏": " tolong ", "👎": " tidak "}
+           "nih", "kok", "lho", "loh", "kah", "wkwk", "hehe", "bah", "ji", "mi", "nak", "dik",
+           "dek", "adek", "mang", "cik", "bund", "bun", "gih", "toh", "pun", "wkwkwk",
+           "hehehe", "hihi"}  # fmt: skip
+EMOJI = {"👍": " iya ", "👌": " oke ", "🙏": " tolong ", "👎": " tidak ", "👋": " halo ",
+         "⭐": " bintang ", "😡": " kecewa ", "😠": " kecewa ", "😤": " kecewa "}  # fmt: skip
 _NOT_WORD = re.compile(r"[^\w\s]|_")
 
 
@@ -49,10 +71,15 @@ def normalize(text: str, keep_address: bool = False) -> str:
 
     Forms of address and particles (``min``, ``kak``, ``deh``, a trailing ``ya``) are dropped
     unless ``keep_address`` or unless nothing else is left (``ya`` alone is an answer).
+    Folded hands alone read as thanks and a lone question mark as confusion.
     """
+    if "🙏" in text and not _NOT_WORD.sub("", text.replace("🙏", "")).strip():
+        return "terima kasih"  # folded hands alone close a chat; in a sentence they say please
     for emoji, word in EMOJI.items():
         text = text.replace(emoji, word)
     words = _NOT_WORD.sub(" ", text.casefold().replace("'", "")).split()
+    if not words and "?" in text:
+        return "bingung"  # "?" or "??" alone: the visitor is lost
     expanded = " ".join(INFORMAL.get(w, w) for w in words).split()
     if keep_address:
         return " ".join(expanded)

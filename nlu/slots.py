@@ -14,7 +14,9 @@ from rapidfuzz import fuzz
 
 from nlu.normalize import normalize
 
-TICKET = re.compile(r"\b([a-z]{2})\s*-\s*(\d{4})\s*-\s*(\d{8})\s*-\s*(\d{4})\b", re.I)
+# Visitors retype ticket numbers with spaces, dashes of any kind or nothing between the parts.
+_SEP = r"[\s\-\u2010-\u2015_.]*"
+TICKET = re.compile(rf"\b([a-z]{{2}}){_SEP}(\d{{4}}){_SEP}(\d{{8}}){_SEP}(\d{{4}})(?!\d)", re.I)
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 PER = re.compile(r"\b(?:per|tiap|setiap|menurut|by|each|tingkat|level)\s*$")
 SHORT_YEAR = re.compile(r"\b(?:tahun|th|thn|thun|taun|year)\.?\s*'?(\d{2})\b|'(\d{2})\b", re.I)
@@ -54,8 +56,10 @@ OFFICE_ALIASES = {
     "tarakan": (),
 }
 # Everyday words a typo match must not take for an office name ("kendala" is not Kendal).
-NOT_OFFICES = {"kendala", "kendali", "tarikan", "bangkai"}
+NOT_OFFICES = {"kendala", "kendali", "tarikan", "bangkai", "kenal", "kepang", "kendi"}
 _PREFIXES = ("bps ", "kabupaten ", "kota ")
+# Words before an office name that say it is not the one meant ("bukan kendal").
+NEGATIONS = {"bukan", "not", "selain", "tidak", "instead"}
 
 
 def ticket(text: str) -> str | None:
@@ -87,14 +91,24 @@ def office(text: str, offices: Iterable[tuple[str, str]]) -> str | None:
     ("tarakn", "ktapang", "bps bangka sel") — among ``offices`` (code, name) pairs; None when
     no office or more than one is named."""
     words = normalize(text, keep_address=True).split()
-    grams = set(words) | {" ".join(words[i : i + 2]) for i in range(len(words) - 1)}
-    named = set()
+    named, denied = set(), set()
     for code, nama in offices:
         core = office_core(nama)
         names = (core, *OFFICE_ALIASES.get(core, ()))
-        if grams & set(names) or any(_typo_of(g, core) for g in grams):
-            named.add(code)
+        for start, gram in _grams(words):
+            if gram in names or _typo_of(gram, core):
+                named.add(code)
+                if start and words[start - 1] in NEGATIONS:
+                    denied.add(code)
+    if len(named) > 1:  # "bukan majene, saya di tarakan": the office not denied
+        named -= denied
     return named.pop() if len(named) == 1 else None
+
+
+def _grams(words: list[str]) -> list[tuple[int, str]]:
+    """(start, text) of every word and pair of adjacent words."""
+    pairs = [(i, f"{words[i]} {words[i + 1]}") for i in range(len(words) - 1)]
+    return list(enumerate(words)) + pairs
 
 
 def _typo_of(gram: str, name: str) -> bool:

@@ -9,6 +9,10 @@ YES = {"ya", "iya", "y", "oke", "sip", "sipp", "sippp", "siap", "setuju", "boleh
        "lanjutkan", "betul", "benar", "bener", "yes", "yeah", "yep", "sure", "agree", "mau",
        "baik", "baiklah", "gas", "tentu"}  # fmt: skip
 NO = {"tidak", "belum", "jangan", "no", "nope", "nah", "ogah", "bukan", "not"}
+# Thanks after a no ("no thank you", "belum kak, makasih") keeps it a no.
+THANKS = {"terima", "kasih", "thanks", "thank", "you"}
+# After a no these make a judgement, not an answer: "tidak baik" is a rating of 1.
+JUDGED = {"baik", "baiklah"}
 FILLERS = {
     "saya",
     "kak",
@@ -42,14 +46,14 @@ SYNONYMS = {
 
 def yes_or_no(text: str) -> str | None:
     """ "ya" when ``text`` is a plain yes ("iya kak", "oke lanjut", "👍"), "tidak" for a plain no
-    ("gak", "belum dulu"), None otherwise (also when yes and no are mixed)."""
+    ("gak", "belum dulu", "no thank you"), None otherwise (also when yes and no are mixed)."""
     words = [w for w in normalize(text, keep_address=True).split() if w not in FILLERS]
     if not words and normalize(text) == "ya":
         return "ya"
     if words and all(w in YES for w in words):
         return "ya"
-    if words and all(w in NO or w in YES for w in words) and words[0] in NO:
-        return "tidak"
+    if words and all(w in NO or w in YES or w in THANKS for w in words) and words[0] in NO:
+        return None if JUDGED & set(words) else "tidak"
     return None
 
 
