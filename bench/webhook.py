@@ -242,6 +242,15 @@ def _contender(name: str, api: str, folder: Path) -> tuple[list[list[str]], dict
     return [[str(BIN / "pstbot"), "worker"], [*gunicorn, "bot.wsgi:app"]], env, url
 
 
+def _stop(proc: subprocess.Popen) -> None:
+    """Wait for a contender asked to stop; kill it when it lingers (PTB drains its queue)."""
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def run_once(name: str, api: FakeBotApi, seconds: int, connections: int) -> dict[str, float]:
     """One load run against a freshly started ``name``; its replies/s, requests/s, CPU ms."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -279,7 +288,7 @@ def run_once(name: str, api: FakeBotApi, seconds: int, connections: int) -> dict
             for proc in procs:
                 os.killpg(proc.pid, signal.SIGTERM)
             for proc in procs:
-                proc.wait(timeout=30)
+                _stop(proc)
     requests = float(
         next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
     )
