@@ -57,6 +57,9 @@ class RunningBot:
         self.service.start_scheduler()
         port = int(self.url.rsplit(":", 1)[1])
         self._server = make_server("127.0.0.1", port, create_app(self.service), threaded=True)
+        # Requests still being answered (a fake's status callback) finish before the service
+        # closes its connections: server_close() joins non-daemon request threads.
+        self._server.daemon_threads = False
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
