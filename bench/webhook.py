@@ -239,6 +239,7 @@ def _contender(name: str, api: str, folder: Path) -> tuple[list[list[str]], dict
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{database}"')
     env.update(pstbot_env, DATABASE_URL=f"{POSTGRES}/{database}")
+    subprocess.run([str(BIN / "pstbot"), "migrate"], env=env, check=True, capture_output=True)
     return [[str(BIN / "pstbot"), "worker"], [*gunicorn, "bot.wsgi:app"]], env, url
 
 

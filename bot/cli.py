@@ -74,6 +74,21 @@ def serve(host: str, port: int, threads: int) -> None:
 
 
 @main.command()
+def migrate() -> None:
+    """Prepare the database once before web workers start: migrate it to the newest schema and
+    load the shipped catalogue into an empty one (``serve`` and ``worker`` do this too)."""
+    from bot.service import StartupError, prepare
+
+    settings, _ = _start("INFO")
+    try:
+        prepare(settings)
+    except StartupError as exc:
+        click.echo(f"start-up error: {exc}", err=True)
+        sys.exit(2)
+    click.echo("database ready")
+
+
+@main.command()
 def worker() -> None:
     """Run only the scheduler, beside web workers started with gunicorn (bot.wsgi:app)."""
 

@@ -28,7 +28,7 @@ from catalogue.importer import load_default
 from catalogue.kb import KnowledgeBase
 from catalogue.search import SearchIndex
 from handlers import handover, rating, staff_desk
-from storage.db import Database, migrate
+from storage.db import Database, migrate, schema_behind
 from storage.models import Publication, Ticket
 
 logger = logging.getLogger(__name__)
@@ -46,33 +46,72 @@ class StartupError(Exception):
     """The service cannot start; the message names the setting and the reason in one line."""
 
 
-def _database(url: str) -> Database:
-    """The database at ``url``, migrated to the newest schema.
+def _database(url: str, prepare: bool) -> Database:
+    """The database at ``url``: migrated to the newest schema when ``prepare``, else only
+    checked to be there already (a web worker must not race the others to migrate it).
 
     Raises:
-        StartupError: ``DATABASE_URL`` is malformed or the database cannot be reached.
+        StartupError: ``DATABASE_URL`` is malformed, the database cannot be reached, or (without
+            ``prepare``) its schema is not the newest — then ``pstbot migrate`` is needed.
     """
     try:
         db = Database(url)
     except (ArgumentError, ValueError) as exc:
         raise StartupError(f"DATABASE_URL is not a database URL: {exc}") from exc
     try:
-        migrate(db.engine)
+        if prepare:
+            _prepare(db)
+        elif behind := schema_behind(db.engine):
+            db.dispose()
+            raise StartupError(f"DATABASE_URL: {behind}; run `pstbot migrate` first")
     except OperationalError as exc:
+        db.dispose()
         shown = db.engine.url.render_as_string(hide_password=True)
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         raise StartupError(f"DATABASE_URL: cannot use {shown}: {reason}") from exc
     return db
 
 
+def _prepare(db: Database) -> None:
+    """Migrate ``db`` to the newest schema and load the shipped catalogue if it has none."""
+    migrate(db.engine)
+    with db.transaction() as session:
+        empty = not session.scalar(select(func.count(Publication.id)))
+    if empty:
+        counts = load_default(db)
+        logger.info("empty catalogue: loaded the shipped publications %s", counts)
+
+
+def prepare(settings: Settings) -> None:
+    """What ``pstbot migrate`` does: make the database at ``settings.database_url`` ready for
+    any number of processes that only connect.
+
+    Raises:
+        StartupError: see :func:`_database`.
+    """
+    _database(settings.database_url, prepare=True).dispose()
+
+
 class Service:
     """Everything one process needs. ``terminal`` turns on the local channel of ``pstbot chat``,
-    writing replies to that stream."""
+    writing replies to that stream. ``prepare`` (what ``pstbot migrate``, ``serve``, ``worker``
+    and ``chat`` do) migrates the database and loads the shipped catalogue into an empty one;
+    without it (gunicorn web workers, :mod:`bot.wsgi`) the process only connects.
 
-    def __init__(self, settings: Settings, pst: PstConfig, terminal: TextIO | None = None) -> None:
+    Raises:
+        StartupError: see :func:`_database`.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        pst: PstConfig,
+        terminal: TextIO | None = None,
+        prepare: bool = True,
+    ) -> None:
         self.settings = settings
         self.pst = pst
-        self.db = _database(settings.database_url)
+        self.db = _database(settings.database_url, prepare)
         self.texts = Texts.load()
         self.spool_dir = settings.data_dir / "spool"
         self.downloads = Downloads(
@@ -122,14 +161,8 @@ class Service:
         self.scheduler: scheduler.Scheduler | None = None
 
     def load_catalogue(self) -> None:
-        """Load the shipped catalogue into an empty database, (re)build the search index and
-        load the consultation knowledge base. (The sample PDFs of the demonstration records
-        are made when first downloaded.)"""
-        with self.db.transaction() as session:
-            empty = not session.scalar(select(func.count(Publication.id)))
-        if empty:
-            counts = load_default(self.db)
-            logger.info("empty catalogue: loaded the shipped publications %s", counts)
+        """(Re)build the publication search index and load the consultation knowledge base.
+        (The sample PDFs of the demonstration records are made when first downloaded.)"""
         self.engine.catalogue = SearchIndex.from_db(self.db)
         self.engine.kb = KnowledgeBase.load()
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -62,10 +64,24 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema up to the newest Alembic revision (idempotent)."""
+def _alembic() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def schema_behind(engine: Engine) -> str | None:
+    """None when the database's schema is at the newest revision, else a one-line account of
+    where it is (for a process that only connects, such as a gunicorn web worker)."""
+    head = ScriptDirectory.from_config(_alembic()).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return None if current == head else f"schema at revision {current or 'none'}, not {head}"
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to the newest Alembic revision (idempotent)."""
+    cfg = _alembic()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

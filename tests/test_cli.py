@@ -161,3 +161,23 @@ def test_chat_walks_a_visitor_through_office_info_and_guest_book(tmp_path):
         timeout=120,
     )
     assert "Instansi: SMA Negeri 1 Kendal" in again.stdout  # remembered across runs
+
+
+def test_web_workers_only_connect_after_pstbot_migrate(tmp_path):
+    """A gunicorn worker (``bot.wsgi``) on a database nobody prepared refuses to start and says
+    what to run; ``pstbot migrate`` prepares it once, then workers start without migrating."""
+    env = _env(tmp_path)
+    worker = [sys.executable, "-c", "import bot.wsgi"]
+    refused = subprocess.run(worker, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    assert "schema at revision none" in refused.stderr and "pstbot migrate" in refused.stderr
+    done = subprocess.run(
+        [PSTBOT, "migrate"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "database ready" in done.stdout
+    started = subprocess.run(worker, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert started.returncode == 0, started.stderr
+    assert "loaded the shipped publications" in done.stderr
+    assert "loaded the shipped publications" not in started.stderr
+    assert "newest revision" not in started.stderr
