@@ -7,10 +7,10 @@ import logging
 from flask import Flask, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
-import desk
-from bot import scheduler
-from bot.channels import telegram, whatsapp
 from bot.service import Service
+from core import lease
+from core.channels import telegram, whatsapp
+from staff import desk
 
 logger = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 32 * 2**20
@@ -19,7 +19,7 @@ MAX_REQUEST_BYTES = 32 * 2**20
 def create_app(service: Service) -> Flask:
     """Build the web app of ``service``; a channel's webhook exists only when it is configured."""
     app = Flask(__name__)
-    # Webhooks read at most 256 KiB (bot/channels/base.py); nothing else takes more than a file.
+    # Webhooks read at most 256 KiB (core/channels/base.py); nothing else takes more than a file.
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.extensions["pstbot"] = service
     settings = service.settings
@@ -49,7 +49,7 @@ def create_app(service: Service) -> Flask:
         this process's credentials; 503 otherwise. The body says which, with the outbox
         backlog and the scheduler's last runs."""
         try:
-            state = scheduler.health(service.db)
+            state = lease.health(service.db)
         except SQLAlchemyError as exc:
             logger.error("health check: database unavailable (%s)", type(exc).__name__)
             return jsonify(status="database unavailable"), 503

@@ -14,27 +14,29 @@ from werkzeug.utils import secure_filename
 
 import handlers
 import handlers.privacy
-from bot import inbox, privacy, scheduler
-from bot.channels import email, local, telegram, whatsapp
-from bot.channels.base import FileTooBig
-from bot.config import PstConfig
-from bot.downloads import Downloads
-from bot.engine import Engine, Inbound, Reply
-from bot.outbox import Courier
+from bot import scheduler
 from bot.settings import Settings
-from bot.texts import Texts
-from bot.window import WindowGate
 from catalogue.importer import load_default
 from catalogue.kb import KnowledgeBase
 from catalogue.search import SearchIndex
-from handlers import handover, rating, staff_desk
+from core import inbox, privacy
+from core.channels import email, local, telegram, whatsapp
+from core.channels.base import FileTooBig
+from core.downloads import Downloads
+from core.engine import Engine, Inbound, Reply
+from core.outbox import Courier
+from core.texts import Texts
+from core.window import WindowGate
+from handlers import handover, rating
+from office.config import PstConfig
+from staff import commands as staff_desk
 from storage.db import Database, migrate, schema_behind
 from storage.models import Publication, Ticket
 
 logger = logging.getLogger(__name__)
 REPLAY_SECONDS = 5  # how often parked inbound messages are looked at
 PURGE_SECONDS = 3600  # how often expired personal data is looked for (retention, UU 27/2022)
-TICKET_NUMBER = re.compile(r"\b[A-Z]{2}-\d{4}-\d{8}-\d{4}\b")  # storage/tickets.py numbers
+TICKET_NUMBER = re.compile(r"\b[A-Z]{2}-\d{4}-\d{8}-\d{4}\b")  # core/tickets.py numbers
 RENDERERS = {
     telegram.CHANNEL: telegram.render,
     whatsapp.CHANNEL: whatsapp.render,
@@ -199,7 +201,7 @@ class Service:
         the message goes on without it (staff are told in their group).
 
         A message whose processing fails is kept and retried by the scheduler
-        (:mod:`bot.inbox`): parked in the database, or spooled to a file when the database
+        (:mod:`core.inbox`): parked in the database, or spooled to a file when the database
         cannot be written. Only when neither works does this raise (the webhook answers 5xx).
         """
         try:
@@ -297,7 +299,7 @@ class Service:
                 self.courier.kick(channel, chat_id)
 
     def purge(self, dry_run: bool = False) -> dict[str, int]:
-        """The retention job (:class:`bot.privacy.Purge`, each office's ``retensi``): erase
+        """The retention job (:class:`core.privacy.Purge`, each office's ``retensi``): erase
         expired profiles (their open tickets closed, staff told) and anonymise old message
         texts; returns counts per kind. ``dry_run`` only counts."""
         purge = privacy.Purge(

@@ -1,6 +1,6 @@
 """Deployment settings: secrets and addresses from environment variables only.
 
-Office data lives in ``config.yaml`` (:mod:`bot.config`); nothing secret is ever read from it.
+Office data lives in ``config.yaml`` (:mod:`office.config`); nothing secret is ever read from it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.config import ConfigError, PstConfig, load_config
+from office.config import ConfigError, PstConfig, load_config
 
 DEFAULT_DB = "sqlite:///var/pstbot.sqlite3"
 

@@ -12,9 +12,9 @@ import sys
 
 from bot import logs
 from bot.app import create_app
-from bot.config import ConfigError
 from bot.service import Service, StartupError
 from bot.settings import load_settings
+from office.config import ConfigError
 
 logs.setup("INFO")
 try:

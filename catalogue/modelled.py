@@ -27,7 +27,7 @@ from typing import Any
 
 from catalogue.abbreviations import tokens
 from catalogue.names import pdf_filename
-from catalogue.regions import Office, offices
+from catalogue.regions import Wilayah, wilayah
 
 EDITIONS = range(2021, 2026)  # the editions modelled: the five most recent years
 PODES_YEARS = frozenset({2021, 2024})  # Potensi Desa rounds (every three years: 2018, 2021, 2024)
@@ -64,11 +64,11 @@ def publications(real: Iterable[dict[str, Any]] = ()) -> list[dict[str, Any]]:
     """The modelled records, as rows of the shipped JSONL format (see :mod:`catalogue.importer`),
     leaving out every title already among the ``real`` rows (keys ``domain``, ``title``)."""
     taken = {title_key(row["domain"], row["title"]) for row in real if row.get("domain")}
-    rows = [row for office in offices() for row in _office_rows(office)]
+    rows = [row for office in wilayah() for row in _office_rows(office)]
     return [row for row in rows if title_key(row["domain"], row["title"]) not in taken]
 
 
-def _office_rows(office: Office) -> list[dict[str, Any]]:
+def _office_rows(office: Wilayah) -> list[dict[str, Any]]:
     rows = []
     for year in EDITIONS:
         span = f"{year - 5}-{year - 1}"

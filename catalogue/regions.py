@@ -30,7 +30,7 @@ class Domain:
 
 
 @dataclass(frozen=True)
-class Office:
+class Wilayah:
     """A regency or city of ``data/wilayah-5-offices.json``: ``name`` as in titles (``Kabupaten
     Ketapang``, ``Kota Tarakan``) and its kecamatan as BPS titles name them."""
 
@@ -85,14 +85,14 @@ def place_names(code: str) -> tuple[str, ...]:
 
 
 @cache
-def offices() -> tuple[Office, ...]:
+def wilayah() -> tuple[Wilayah, ...]:
     """The five offices of ``data/wilayah-5-offices.json`` with their kecamatan names.
 
     A name given as ``Tubo (Tubo Sendana)`` becomes ``Tubo Sendana``, the full name.
     """
     rows = json.loads((DATA / "wilayah-5-offices.json").read_text(encoding="utf-8"))
     return tuple(
-        Office(
+        Wilayah(
             row["bps_domain"],
             row["name"],
             row["provinsi"],
@@ -112,7 +112,7 @@ def all_place_names() -> frozenset[str]:
     """Names of every domain, province and kecamatan known, plus ``Indonesia``: the words that
     say *where* in a query."""
     names = {d.name for d in domains().values() if d.code != NATIONAL} | {"Indonesia"}
-    for office in offices():
+    for office in wilayah():
         names.update(office.kecamatan)
         names.add(office.province)
     return frozenset(names)

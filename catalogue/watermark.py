@@ -43,7 +43,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from bot.config import OFFICE_ZONES
+from office.config import OFFICE_ZONES
 
 FONT = "Vera"
 FONT_FILE = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"
@@ -65,7 +65,7 @@ class Stamp:
     """What is printed on each page of one visitor's softcopy.
 
     ``time`` is an aware datetime in the office's time zone (``ZoneInfo("Asia/Jakarta")``,
-    ``"Asia/Makassar"`` or ``"Asia/Jayapura"``, the zones of ``bot.config.OFFICE_ZONES``); it is
+    ``"Asia/Makassar"`` or ``"Asia/Jayapura"``, the zones of ``office.config.OFFICE_ZONES``); it is
     printed as ``21-11-2026 14:05 WIB``. Raises ValueError for a naive datetime or another zone.
     """
 

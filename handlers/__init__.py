@@ -1,7 +1,7 @@
 """The conversation flows, one module each; ``STATES`` joins their state tables.
 
 Handlers never import telegram or twilio: they read an ``Inbound`` through a ``Turn`` and say
-``Reply`` objects (``bot/engine.py``).
+``Reply`` objects (``core/engine.py``).
 """
 
 from handlers import (

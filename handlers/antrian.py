@@ -21,21 +21,21 @@ from babel.dates import format_date, format_datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.config import Office, Service
-from bot.engine import Notice, Option, Reply, State, Turn
-from bot.texts import Texts
-from bot.workdays import next_opening
+from core.engine import Notice, Option, Reply, State, Turn
+from core.texts import Texts
+from core.tickets import add_first_free
 from handlers import registration
+from office.config import Layanan, Office
+from office.workdays import next_opening
 from storage.models import Visit, Visitor, utcnow
-from storage.tickets import add_first_free
 
-PREFIX = {Service.PERPUSTAKAAN: "P", Service.PERMINTAAN_DATA: "D", Service.KONSULTASI: "K"}
+PREFIX = {Layanan.PERPUSTAKAAN: "P", Layanan.PERMINTAAN_DATA: "D", Layanan.KONSULTASI: "K"}
 PROFILE = ("nama", "instansi", "pekerjaan", "email", "telepon", "tujuan")
 
 
 def label(visit: Visit) -> str:
     """The number as called out and shown: the service letter and three digits, ``D-007``."""
-    return f"{PREFIX[Service(visit.service)]}-{visit.number:03d}"
+    return f"{PREFIX[Layanan(visit.service)]}-{visit.number:03d}"
 
 
 def local_day(office: Office, now: dt.datetime) -> dt.date:
@@ -46,7 +46,7 @@ def local_day(office: Office, now: dt.datetime) -> dt.date:
 def take_number(
     session: Session,
     office: Office,
-    service: Service,
+    service: Layanan,
     now: dt.datetime,
     profile: dict[str, Any],
     visitor: Visitor | None = None,
@@ -87,7 +87,7 @@ def take_number(
 
 
 def _waiting(
-    session: Session, office: Office, day: dt.date, service: Service, visitor: Visitor
+    session: Session, office: Office, day: dt.date, service: Layanan, visitor: Visitor
 ) -> Visit | None:
     return session.scalars(
         select(Visit).where(
@@ -114,7 +114,7 @@ def waiting_before(session: Session, visit: Visit) -> int:
 
 
 def call_next(
-    session: Session, office: Office, service: Service, by: str, texts: Texts, now: dt.datetime
+    session: Session, office: Office, service: Layanan, by: str, texts: Texts, now: dt.datetime
 ) -> tuple[Visit | None, list[Notice]]:
     """Call the lowest waiting number of ``service`` at ``office`` on the local day of ``now``
     (the one called before is then served: ``selesai``) and tell that visitor on their channel.
@@ -152,7 +152,7 @@ def entry(turn: Turn) -> str:
 
 
 def prompt_service(turn: Turn) -> None:
-    services = [s for s in Service if s in turn.office.layanan]
+    services = [s for s in Layanan if s in turn.office.layanan]
     options = [Option(s.value, turn.t(f"info_{s.value}")) for s in services]
     turn.say(turn.t("antrian_ask_service"), [*options, Option("menu", turn.t("menu_back"))])
 
@@ -170,7 +170,7 @@ def handle_service(turn: Turn) -> str:
 
 def prompt_take(turn: Turn) -> None:
     office, visitor = turn.office, turn.visitor
-    service = Service(turn.slots.pop("antrian_service"))
+    service = Layanan(turn.slots.pop("antrian_service"))
     profile = {k: getattr(visitor, k) for k in PROFILE}
     visit = take_number(
         turn.session, office, service, dt.datetime.now(dt.UTC), profile, visitor=visitor

@@ -19,11 +19,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.dates import shown_date
-from bot.engine import Option, State, Turn
-from bot.workdays import deadline, due_at
+from core.engine import Option, State, Turn
+from core.tickets import new_ticket
 from handlers import handover, info, registration
-from storage.tickets import new_ticket
+from office.dates import shown_date
+from office.workdays import deadline, due_at
 
 CATEGORIES = (
     "persyaratan",

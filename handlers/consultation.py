@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.config import Service
-from bot.engine import Option, State, Turn
-from bot.workdays import deadline, due_at
+from core.engine import Option, State, Turn
+from core.tickets import new_ticket
 from handlers import handover, rating, registration
-from storage.tickets import new_ticket
+from office.config import Layanan
+from office.workdays import deadline, due_at
 
 ANSWERS = 3
 
@@ -88,7 +88,7 @@ def _to_staff(turn: Turn) -> str:
 
 def prompt_open(turn: Turn) -> None:
     office, question = turn.office, turn.slots.pop("ks_question")
-    due = deadline(office, Service.KONSULTASI, dt.datetime.now(dt.UTC))
+    due = deadline(office, Layanan.KONSULTASI, dt.datetime.now(dt.UTC))
     ticket = new_ticket(
         turn.session,
         "KS",

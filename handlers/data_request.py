@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.config import Service
-from bot.dates import shown_date
-from bot.engine import Option, State, Turn
-from bot.workdays import deadline, due_at
 from catalogue.names import short_labels
+from core.engine import Option, State, Turn
+from core.tickets import new_ticket
 from handlers import registration, staff, status
 from handlers.registration import TUJUAN
 from nlu.slots import FORMATS, LEVELS, SUBJECTS, data_details
-from storage.tickets import new_ticket
+from office.config import Layanan
+from office.dates import shown_date
+from office.workdays import deadline, due_at
 
 NOTIFY = ("chat", "email", "keduanya")
 DETAILS = ("subject", "level", "period", "format", "purpose", "notify")
@@ -184,7 +184,7 @@ def summary(turn: Turn, dr: dict, lang: str | None = None) -> str:
 def prompt_submit(turn: Turn) -> None:
     office, dr = turn.office, turn.slots.pop("dr")
     dr.pop("hits", None)
-    due = deadline(office, Service.PERMINTAAN_DATA, dt.datetime.now(dt.UTC))
+    due = deadline(office, Layanan.PERMINTAAN_DATA, dt.datetime.now(dt.UTC))
     ticket = new_ticket(
         turn.session, "PD", office, turn.visitor, dr["need"], dr, due_at=due_at(office, due)
     )

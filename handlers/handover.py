@@ -20,13 +20,14 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import Office, PstConfig, Service
-from bot.dates import shown_moment
-from bot.engine import Attachment, Notice, Reply, State, Turn
-from bot.privacy import mask_email, mask_phone
-from bot.texts import Texts
-from bot.workdays import next_opening, working_days_from
+from core.address import Address
+from core.engine import Attachment, Notice, Reply, State, Turn
+from core.privacy import mask_email, mask_phone
+from core.texts import Texts
 from handlers import rating
+from office.config import Layanan, Office, PstConfig
+from office.dates import shown_moment
+from office.workdays import next_opening, working_days_from
 from storage.models import Ticket, Visitor, utcnow
 
 OPEN = ("baru", "diproses")
@@ -35,9 +36,9 @@ IDLE_CLOSE = dt.timedelta(days=7)
 IDLE_WARN = dt.timedelta(days=6)
 
 
-def topic(office: Office, ticket: Ticket) -> str:
-    """The outbox address of the ticket's staff topic (created when first used)."""
-    return f"{office.staff_chat_id}#{ticket.number}"
+def topic(office: Office, ticket: Ticket) -> Address:
+    """The ticket's staff topic (created when first used)."""
+    return Address.of_ticket(office.staff_chat_id, ticket.number)
 
 
 def open_thread(turn: Turn, ticket: Ticket, first_message: str) -> None:
@@ -56,7 +57,7 @@ def open_thread(turn: Turn, ticket: Ticket, first_message: str) -> None:
         channel=v.channel,
         message=first_message,
     )
-    turn.notices.append(Notice("telegram", topic(office, ticket), Reply(header)))
+    turn.notices.append(Notice(topic(office, ticket), Reply(header)))
     turn.say(turn.t("handover_opened", number=ticket.number))
     opens = next_opening(office, dt.datetime.now(dt.UTC))
     if opens:
@@ -123,7 +124,7 @@ def relay_to_topic(
         text=text or "-",
     )
     reply = Reply(label, attachment=ticket_file(file_path, file_name))
-    turn.notices.append(Notice("telegram", topic(turn.office, ticket), reply))
+    turn.notices.append(Notice(topic(turn.office, ticket), reply))
 
 
 def relay_from_staff(
@@ -148,7 +149,7 @@ def close(
     visitor = ticket.visitor
     staff_text = texts.get("id", "staff_topic_closed", number=ticket.number, by=by)
     notices = [
-        Notice("telegram", topic(office, ticket), Reply(staff_text, end_thread=True)),
+        Notice(topic(office, ticket), Reply(staff_text, end_thread=True)),
         Notice.to_visitor(
             visitor,
             Reply(texts.get(visitor.lang, key, number=ticket.number)),
@@ -164,9 +165,7 @@ def close(
 def close_by_visitor(turn: Turn, ticket: Ticket) -> str:
     ticket.move("selesai", actor="pengunjung")
     staff_text = turn.texts.get("id", "staff_topic_closed", number=ticket.number, by="pengunjung")
-    turn.notices.append(
-        Notice("telegram", topic(turn.office, ticket), Reply(staff_text, end_thread=True))
-    )
+    turn.notices.append(Notice(topic(turn.office, ticket), Reply(staff_text, end_thread=True)))
     turn.slots.pop("handover", None)
     turn.say(turn.t("handover_closed_by_you", number=ticket.number))
     return rating.start(turn, _service(ticket), ticket.number) or "menu.main"
@@ -204,7 +203,7 @@ def idle_sweep(session: Session, pst: PstConfig, texts: Texts) -> list[Notice]:
 def _remind_unanswered(
     office: Office, ticket: Ticket, since: dt.datetime, texts: Texts
 ) -> list[Notice]:
-    answer_days = office.deadline_days(Service.KONSULTASI)
+    answer_days = office.deadline_days(Layanan.KONSULTASI)
     if ticket.details.get("staff_reminded") or not answer_days:  # no time promised: no alarm
         return []
     start = since.replace(tzinfo=dt.UTC).astimezone(office.tz).date()
@@ -214,7 +213,7 @@ def _remind_unanswered(
         return []
     ticket.details = {**ticket.details, "staff_reminded": True}
     text = texts.get("id", "staff_unanswered", number=ticket.number, days=answer_days)
-    return [Notice("telegram", str(office.staff_chat_id), Reply(text))]
+    return [Notice(Address.staff(office.staff_chat_id), Reply(text))]
 
 
 def ticket_file(path: str | None, name: str | None = None) -> Attachment | None:

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from bot.config import WEEKDAYS, Mode, Office, Service, ServiceStandard
-from bot.engine import Option, State, Turn
+from core.engine import Option, State, Turn
+from office.config import WEEKDAYS, Layanan, Mode, Office, StandarLayanan
 
 SECTIONS = ("persyaratan", "prosedur", "waktu", "biaya", "produk")
 
 
 def prompt_service(turn: Turn) -> None:
-    keys = [*(s.value for s in Service), "pengaduan", "kontak", "menu"]
+    keys = [*(s.value for s in Layanan), "pengaduan", "kontak", "menu"]
     turn.say(
         turn.t("info_prompt", office=_office(turn).nama),
         [Option(k, turn.t(f"info_{k}")) for k in keys],
@@ -41,7 +41,7 @@ def handle_service(turn: Turn) -> str:
         turn.say(complaint_text(turn, office))
     elif choice == "kontak":
         turn.say(contact_text(turn, office))
-    elif Service(choice) not in office.layanan:
+    elif Layanan(choice) not in office.layanan:
         turn.say(
             turn.t("info_not_in_standard", service=turn.t(f"info_{choice}"), office=office.nama)
         )
@@ -60,7 +60,7 @@ def handle_mode(turn: Turn) -> str:
         turn.say(turn.t("not_understood"))
         return "info.mode"
     office, mode = _office(turn), Mode(turn.choice)
-    service = Service(turn.slots["info_service"])
+    service = Layanan(turn.slots["info_service"])
     turn.slots["info_mode"] = mode.value
     turn.say(standard_text(turn, office, service, mode))
     turn.say(contact_text(turn, office))
@@ -70,7 +70,7 @@ def handle_mode(turn: Turn) -> str:
 def prompt_after(turn: Turn) -> None:
     options = []
     mode = turn.slots.get("info_mode")
-    if mode and turn.slots.get("info_service") in {s.value for s in Service}:
+    if mode and turn.slots.get("info_service") in {s.value for s in Layanan}:
         other = Mode.ONLINE if mode == Mode.LANGSUNG else Mode.LANGSUNG
         options.append(Option(other.value, turn.t(f"info_other_mode_{other.value}")))
     options += [Option("lain", turn.t("info_other_service")), Option("menu", turn.t("menu_back"))]
@@ -90,9 +90,9 @@ def handle_after(turn: Turn) -> str:
     return "info.after"
 
 
-def standard_text(turn: Turn, office: Office, service: Service, mode: Mode) -> str:
+def standard_text(turn: Turn, office: Office, service: Layanan, mode: Mode) -> str:
     """The standard of ``service`` at ``office`` for ``mode``, as one message."""
-    std: ServiceStandard = office.layanan[service]
+    std: StandarLayanan = office.layanan[service]
     lines = [turn.t("info_header", title=std.judul, mode=turn.t(f"mode_{mode.value}"))]
     if std.nomor_sk:
         lines.append(turn.t("info_sk", sk=std.nomor_sk))

@@ -12,7 +12,7 @@ or in the middle of a flow goes to the service it asks for, with what it already
 
 from __future__ import annotations
 
-from bot.engine import Option, State, Turn
+from core.engine import Option, State, Turn
 from handlers import consultation, data_request, library
 from nlu import Understanding, understand
 from nlu.normalize import normalize

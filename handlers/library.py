@@ -28,14 +28,14 @@ import secrets
 
 from babel.dates import format_date, format_time
 
-from bot.config import Mode, Service
-from bot.dates import shown_date, shown_moment
-from bot.engine import Attachment, Option, State, Turn
-from bot.workdays import bookable_days, visit_slots
 from catalogue.names import pdf_filename, short_labels
+from core.engine import Attachment, Option, State, Turn
+from core.tickets import new_ticket
 from handlers import consultation, rating, registration, staff
+from office.config import Layanan, Mode
+from office.dates import shown_date, shown_moment
+from office.workdays import bookable_days, visit_slots
 from storage.models import Download, Publication
-from storage.tickets import new_ticket
 
 PAGE = 5
 ABSTRACT_MAX = 300
@@ -296,8 +296,8 @@ def handle_reserve_time(turn: Turn) -> str:
         when=shown_moment(when, office.tz, office.zone_abbr, "id"),  # staff read Indonesian
     )
     requirements = (
-        office.layanan[Service.PERPUSTAKAAN].persyaratan.for_mode(Mode.LANGSUNG)
-        if (Service.PERPUSTAKAAN in office.layanan)
+        office.layanan[Layanan.PERPUSTAKAAN].persyaratan.for_mode(Mode.LANGSUNG)
+        if (Layanan.PERPUSTAKAAN in office.layanan)
         else []
     )
     turn.say(

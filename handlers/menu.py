@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.engine import Option, State, Turn
+from core.engine import Option, State, Turn
 from handlers import antrian, complaint, consultation, handover, info, intents, privacy, rating
 
 GLOBAL_WORDS = {

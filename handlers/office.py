@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from bot.engine import Option, State, Turn
+from core.engine import Option, State, Turn
 from handlers import intents
 
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import privacy
-from bot.config import PstConfig
-from bot.engine import Attachment, Notice, Option, Reply, State, Turn
-from bot.texts import Texts
+from core import privacy
+from core.address import Address
+from core.engine import Attachment, Notice, Option, Reply, State, Turn
+from core.texts import Texts
 from handlers import registration
 from handlers.handover import topic
+from office.config import PstConfig
 from storage.models import Ticket
 
 SHOW_WORDS = {"data saya", "lihat data saya", "my data", "/datasaya"}
@@ -145,9 +146,9 @@ def close_open_tickets(
             continue
         text = texts.get("id", f"privacy_staff_closed_{by_whom}", number=ticket.number)
         if ticket.topic_id or ticket.kind in ("KS", "PG"):
-            notices.append(Notice("telegram", topic(office, ticket), Reply(text, end_thread=True)))
+            notices.append(Notice(topic(office, ticket), Reply(text, end_thread=True)))
         else:
-            notices.append(Notice("telegram", str(office.staff_chat_id), Reply(text)))
+            notices.append(Notice(Address.staff(office.staff_chat_id), Reply(text)))
     return notices
 
 

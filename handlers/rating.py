@@ -15,8 +15,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.engine import Notice, Option, Reply, State, Turn
-from bot.texts import Texts
+from core.engine import Notice, Option, Reply, State, Turn
+from core.texts import Texts
 from storage.models import Rating, Visitor, utcnow
 
 ELEMENTS = 9

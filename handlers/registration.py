@@ -23,8 +23,8 @@ from collections.abc import Callable
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from bot.engine import Option, State, Turn
-from bot.privacy import consent_version
+from core.engine import Option, State, Turn
+from core.privacy import consent_version
 from storage.models import utcnow
 
 # "pakai nomor ini aja", "sama dengan wa ini", "use this number": the WhatsApp number offered.

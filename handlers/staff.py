@@ -9,12 +9,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from bot.config import Office
-from bot.engine import Notice, Option, Reply, Turn
-from bot.privacy import mask_email, mask_phone
+from core.address import Address
+from core.engine import Notice, Option, Reply, Turn
+from core.privacy import mask_email, mask_phone
+from office.config import Office
 
 logger = logging.getLogger(__name__)
-STAFF_CHANNEL = "telegram"
 
 
 def notify(
@@ -39,4 +39,4 @@ def notify(
         **values,
     )
     reply = Reply(text, tuple(options))
-    turn.notices.append(Notice(STAFF_CHANNEL, str(office.staff_chat_id), reply))
+    turn.notices.append(Notice(Address.staff(office.staff_chat_id), reply))

@@ -11,9 +11,9 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from bot.dates import shown_date
-from bot.engine import Option, State, Turn
+from core.engine import Option, State, Turn
 from handlers import menu
+from office.dates import shown_date
 from storage.models import Ticket
 
 SHOWN = 10

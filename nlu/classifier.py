@@ -153,7 +153,7 @@ def _slots(text: str, offices: Sequence[tuple[str, str]]) -> dict[str, str]:
 @cache
 def default_offices() -> tuple[tuple[str, str], ...]:
     """(code, name) of the offices in the configuration ``PSTBOT_CONFIG`` (``config.yaml``)."""
-    from bot.config import ConfigError, load_config
+    from office.config import ConfigError, load_config
 
     try:
         pst = load_config(os.environ.get("PSTBOT_CONFIG", "config.yaml"))

@@ -41,7 +41,7 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         # A server that does not answer must not hold a webhook past Twilio's 15 s: give up
-        # connecting after 5 s (the message is then spooled, bot/inbox.py).
+        # connecting after 5 s (the message is then spooled, core/inbox.py).
         return create_engine(
             url, pool_pre_ping=True, hide_parameters=True, connect_args={"connect_timeout": 5}
         )

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 
-from bot.config import load_config
+from office.config import load_config
 from storage.db import Database, migrate
 from tests.fakes import FakeTelegram, FakeTwilio
 from tests.fakes.smtp import Recorder

@@ -9,8 +9,8 @@ import re
 import httpx
 from werkzeug.security import generate_password_hash
 
-from bot.config import Office
-from bot.workdays import next_opening
+from office.config import Office
+from office.workdays import next_opening
 from storage.db import Database
 from storage.models import StaffAccount
 

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.config import ConfigError, Mode, Service, load_config
 from bot.settings import load_settings
+from office.config import ConfigError, Layanan, Mode, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,9 +18,9 @@ def test_shipped_config_has_the_five_offices_of_the_standards(pst):
     assert [o.code for o in pst.offices] == ["6106", "3324", "7601", "1905", "6571"]
     zones = {o.code: o.zone_abbr for o in pst.offices}
     assert zones == {"6106": "WIB", "3324": "WIB", "7601": "WITA", "1905": "WIB", "6571": "WITA"}
-    ketapang = {Service.PERPUSTAKAAN, Service.PERMINTAAN_DATA, Service.KONSULTASI}  # steps 3-5
+    ketapang = {Layanan.PERPUSTAKAAN, Layanan.PERMINTAAN_DATA, Layanan.KONSULTASI}  # steps 3-5
     assert set(pst.office("6106").layanan) == ketapang
-    assert set(pst.office("1905").layanan) == {Service.KONSULTASI}
+    assert set(pst.office("1905").layanan) == {Layanan.KONSULTASI}
     for office in pst.offices:
         channels = pst.complaint_channels(office)
         assert sum("lapor.go.id" in c.alamat for c in channels) >= 1
@@ -30,9 +30,9 @@ def test_shipped_config_has_the_five_offices_of_the_standards(pst):
 def test_every_standard_line_in_config_is_in_the_published_standard(pst):
     """Spot-check the transcription: distinctive phrases appear in docs/standards verbatim."""
     kendal = (ROOT / "docs/standards/kendal-perpustakaan.txt").read_text()
-    walk_in = pst.office("3324").layanan[Service.PERPUSTAKAAN].persyaratan.for_mode(Mode.LANGSUNG)
+    walk_in = pst.office("3324").layanan[Layanan.PERPUSTAKAAN].persyaratan.for_mode(Mode.LANGSUNG)
     assert "(KTP, SIM, Paspor, dan lain-lain)" in walk_in[1] and "(KTP, SIM, Paspor" in kendal
-    bangka = pst.office("1905").layanan[Service.KONSULTASI]
+    bangka = pst.office("1905").layanan[Layanan.KONSULTASI]
     assert any("7 (tujuh) hari" in step for step in bangka.prosedur.online)
     assert any("3 (tiga) hari kerja" in t for t in bangka.waktu.online)
 

@@ -11,7 +11,7 @@ import httpx
 from babel.dates import format_date
 from sqlalchemy import select
 
-from bot.workdays import due_date
+from office.workdays import due_date
 from storage.models import Outbox, Ticket, Visitor
 from tests.conftest import STAFF_CHATS, STAFF_USER, TEMPLATE_SID
 from tests.harness import SHARED_NUMBER, StaffMember, TelegramVisitor, WhatsAppVisitor
@@ -180,7 +180,7 @@ def test_staff_get_a_reminder_the_working_day_before_and_an_overdue_alert(
 ):
     import time_machine
 
-    from bot.workdays import previous_working_day
+    from office.workdays import previous_working_day
 
     _wa, number = _request_as_whatsapp_visitor(pstbot, twilio_api, "+6281255500004")
     staff = StaffMember(pstbot, telegram_api, STAFF_CHATS["6106"], STAFF_USER, "Petugas")

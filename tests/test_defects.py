@@ -384,7 +384,7 @@ def test_deadlines_are_the_offices_own_and_none_where_the_standard_states_none(
 
     from babel.dates import format_date
 
-    from bot.workdays import due_date
+    from office.workdays import due_date
 
     tarakan = TelegramVisitor(pstbot, telegram_api, 5513131, "Rudi")
     tarakan.says("halo")
@@ -487,7 +487,7 @@ def test_english_visitors_read_english(pstbot, telegram_api):
     import time_machine
     from babel.dates import format_date
 
-    from bot.workdays import due_date, next_opening
+    from office.workdays import due_date, next_opening
 
     tg = TelegramVisitor(pstbot, telegram_api, 5513010, "Emma")
     tg.says("language")

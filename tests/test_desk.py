@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.config import Service
 from handlers import antrian
+from office.config import Layanan
 from storage.models import Download, Publication, Ticket, Visit, Visitor
 from tests.conftest import STAFF_CHATS, STAFF_USER
 from tests.desk_client import PASSWORD, DeskUser, add_staff, open_moment
@@ -201,7 +201,7 @@ def test_queue_numbers_start_again_each_local_day(db, pst):
     tarakan, ketapang = pst.office("6571"), pst.office("6106")
     before = dt.datetime(2026, 11, 23, 15, 59, tzinfo=dt.UTC)
     after = before + dt.timedelta(minutes=1)
-    lib = Service.PERPUSTAKAAN
+    lib = Layanan.PERPUSTAKAAN
     with db.transaction() as session:
 
         def take(office, now, service=lib):
@@ -213,7 +213,7 @@ def test_queue_numbers_start_again_each_local_day(db, pst):
             "P-001",
         ]
         assert [take(ketapang, before), take(ketapang, after)] == ["P-001", "P-002"]
-        assert take(ketapang, after, Service.KONSULTASI) == "K-001"  # each service its own
+        assert take(ketapang, after, Layanan.KONSULTASI) == "K-001"  # each service its own
         days = session.scalars(select(Visit.day).where(Visit.office_code == "6571")).all()
         assert sorted(set(days)) == [dt.date(2026, 11, 23), dt.date(2026, 11, 24)]
 

@@ -15,8 +15,8 @@ import time_machine
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect, sync_playwright
 
+from core.tickets import new_ticket
 from storage.models import Rating, Visitor
-from storage.tickets import new_ticket
 from tests.desk_client import PASSWORD, add_staff, open_moment
 from tests.harness import TelegramVisitor
 from tests.test_data_request import XLSX, _request_as_whatsapp_visitor

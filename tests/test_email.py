@@ -10,10 +10,10 @@ import pytest
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
-from bot.channels.base import SendError
-from bot.channels.email import EmailSender, mime_type
-from bot.config import ConfigError
 from bot.settings import load_settings
+from core.channels.base import SendError
+from core.channels.email import EmailSender, mime_type
+from office.config import ConfigError
 from tests.harness import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

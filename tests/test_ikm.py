@@ -15,7 +15,7 @@ import time_machine
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.ikm import compute, grade
+from staff.ikm import compute, grade
 from storage.db import Database
 from storage.models import Rating, Visitor
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.cli import main
-from bot.ikm import load_answers
+from staff.ikm import load_answers
 from storage.models import AuditLog, Download, Outbox, Rating, Ticket, TicketEvent, Visitor
 from tests.conftest import STAFF_CHATS, STAFF_USER
 from tests.harness import StaffMember, TelegramVisitor

@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from bot import inbox, scheduler
-from bot.channels.telegram import TelegramSender
+from bot import scheduler
+from core import inbox, lease
+from core.channels.telegram import TelegramSender
 from storage.models import InboundMessage, Outbox, Visitor
 from tests.harness import BOT_TOKEN, TelegramVisitor, WhatsAppVisitor
 
@@ -150,7 +151,7 @@ def test_messages_arriving_while_the_database_is_down_are_spooled_and_answered(
 
 
 def test_a_hanging_chat_does_not_hold_the_others(pstbot, telegram_api, monkeypatch):
-    monkeypatch.setattr("bot.channels.telegram.SEND_TIMEOUT", 1.0)
+    monkeypatch.setattr("core.channels.telegram.SEND_TIMEOUT", 1.0)
     slow = TelegramVisitor(pstbot, telegram_api, 6100001, "Lambat")
     fast = [TelegramVisitor(pstbot, telegram_api, 6100010 + i, f"Cepat{i}") for i in range(3)]
     telegram_api.stall(slow.chat_id, 3.0)
@@ -241,7 +242,7 @@ def test_the_scheduler_survives_a_failing_job_store_write_and_a_failing_job(db, 
             time.sleep(0.05)
     finally:
         sched.shutdown()
-    state = scheduler.health(db)["scheduler"]
+    state = lease.health(db)["scheduler"]
     assert state["last_error"] == "job: RuntimeError"
     assert state["last_ok_at"] > state["last_error_at"]
 
@@ -491,7 +492,7 @@ def test_logs_redact_tokens_emails_and_numbers():
 
 
 def test_inbound_round_trips_through_json():
-    from bot.engine import Inbound
+    from core.engine import Inbound
 
     original = Inbound(
         channel="telegram",

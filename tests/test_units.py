@@ -6,10 +6,10 @@ import string
 
 import pytest
 
-from bot.channels.base import numbered, split_text
-from bot.engine import Option, Reply, _match_label
-from bot.outbox import BACKOFF_MAX, backoff
-from bot.texts import Texts
+from core.channels.base import numbered, split_text
+from core.engine import Option, Reply, _match_label
+from core.outbox import BACKOFF_MAX, backoff
+from core.texts import Texts
 
 
 def _placeholders(text: str) -> set[str]:

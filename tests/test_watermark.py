@@ -24,10 +24,10 @@ from reportlab.pdfgen.canvas import Canvas
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from bot.downloads import Downloads, NotReady
 from catalogue.filecache import FetchError, FileCache
 from catalogue.samples import NOTICE, ensure_sample_files, make_sample_pdf
 from catalogue.watermark import BOTTOM, Stamp, WatermarkError, printable, stamp
+from core.downloads import Downloads, NotReady
 from storage.models import Download, Publication, Visitor
 
 JAKARTA = ZoneInfo("Asia/Jakarta")

@@ -269,9 +269,9 @@ def test_a_file_over_16_mb_goes_to_whatsapp_as_its_link_and_staff_hear_of_20_mb(
 
 
 def test_a_file_over_telegrams_50_mb_upload_goes_as_its_link(telegram_api, tmp_path):
-    from bot.channels.telegram import TelegramSender, render
-    from bot.engine import Attachment, Reply
-    from bot.texts import Texts
+    from core.channels.telegram import TelegramSender, render
+    from core.engine import Attachment, Reply
+    from core.texts import Texts
     from tests.harness import BOT_TOKEN
 
     path = tmp_path / "sensus-2020.pdf"
@@ -320,7 +320,7 @@ ANSWERED_BUTTONS = "HX" + "2b" * 16
 
 def _offer_buttons_and_lists(pstbot, twilio_api, monkeypatch) -> None:
     """The deployment's content for the main menu (a list) and "answered?" (two buttons)."""
-    from bot.texts import Texts
+    from core.texts import Texts
     from handlers.menu import ENTRIES
 
     texts = Texts.load()

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.workdays import (
+from office.workdays import (
     bookable_days,
     due_date,
     holiday_name,
@@ -64,7 +64,7 @@ def test_bookable_days_and_hourly_slots(pst):
 
 
 def test_next_opening_outside_hours(pst):
-    from bot.workdays import next_opening
+    from office.workdays import next_opening
 
     office = pst.office("1905")
     assert next_opening(office, dt.datetime(2026, 11, 20, 10, 0, tzinfo=WIB)) is None

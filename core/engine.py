@@ -1,0 +1,453 @@
+"""The channel-neutral conversation engine.
+
+A channel turns a webhook into an :class:`Inbound`. :meth:`Engine.handle` then, in one database
+transaction, records the channel's message id (a repeat is ignored), loads the visitor and the
+conversation, runs the handler of the current state (``handlers/``), saves, and writes the
+replies to the outbox. The outbox is delivered after the commit (:mod:`core.outbox`).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from core.address import Address
+from core.texts import Texts
+from nlu.words import option_for
+from office.config import Office, PstConfig
+from storage.db import Database
+from storage.models import Conversation, InboundMessage, Outbox, Visitor, utcnow
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_DATA_MAX = 64  # bytes; Telegram Bot API, InlineKeyboardButton.callback_data
+
+
+@dataclass(frozen=True)
+class Option:
+    """A choice offered to the visitor: ``key`` comes back as a button payload, ``label`` is shown.
+
+    Raises:
+        ValueError: ``key`` is empty or longer than Telegram's 64-byte ``callback_data``.
+    """
+
+    key: str
+    label: str
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.key.encode()) <= CALLBACK_DATA_MAX:
+            raise ValueError(f"option key must be 1-{CALLBACK_DATA_MAX} bytes: {self.key!r}")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file to send, by key: ``unduh/<download_id>`` (a watermarked softcopy, stamped when
+    first sent) or ``tiket/<path>`` (a file staff attached to a ticket, under the tickets
+    folder); ``filename`` is the name the visitor sees."""
+
+    key: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to the visitor: text and, optionally, options to choose from or a file
+    (then ``text`` is its caption)."""
+
+    text: str
+    options: tuple[Option, ...] = ()
+    attachment: Attachment | None = None
+    end_thread: bool = False  # the last message of a staff forum topic, which is then closed
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message from a visitor, whatever the channel.
+
+    ``message_id`` is the channel's id used for de-duplication (``update_id``, ``MessageSid``).
+    ``payload`` is a tapped button's key. ``office_code`` is set when the address written to
+    decides the office (an office's own WhatsApp number); ``reply_from`` is the address to answer
+    from. ``phone`` is the sender's number in E.164 when the channel knows it (WhatsApp ``WaId``).
+    ``group`` marks a message in a group chat (the staff chat), ``thread_id`` its forum topic.
+    A file sent with the message is named by ``file_id``/``file_name`` (Telegram) or
+    ``media_url`` (Twilio); ``file_path`` is where the service stored it (relative to the
+    tickets folder); ``file_too_big`` when the channel would not let the bot fetch it.
+    ``received_at`` is UTC.
+    """
+
+    channel: str
+    user_id: str
+    chat_id: str
+    message_id: str
+    text: str = ""
+    payload: str | None = None
+    display_name: str | None = None
+    phone: str | None = None
+    office_code: str | None = None
+    reply_from: str | None = None
+    callback_id: str | None = None
+    group: bool = False
+    thread_id: int | None = None
+    media_url: str | None = None
+    file_id: str | None = None
+    file_name: str | None = None
+    file_path: str | None = None
+    file_too_big: bool = False
+    received_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to someone other than the sender: a staff chat, a visitor, an email address.
+
+    ``to`` is where it goes (:class:`core.address.Address`); ``kind`` is its message class
+    (:data:`core.window.CLASSES`: which approved WhatsApp template stands in for it outside the
+    24-hour window) and ``ref`` the ticket number it is about.
+    """
+
+    to: Address
+    reply: Reply
+    reply_from: str | None = None
+    lang: str = "id"
+    kind: str | None = None
+    ref: str | None = None
+
+    @classmethod
+    def to_visitor(
+        cls, visitor: Visitor, reply: Reply, kind: str | None = None, ref: str | None = None
+    ) -> Notice:
+        """A notice to ``visitor`` on their channel, in their language, of class ``kind``
+        about ticket ``ref``."""
+        to = Address(visitor.channel, visitor.chat_id)
+        return cls(to, reply, visitor.reply_from, visitor.lang, kind, ref)
+
+    @property
+    def channel(self) -> str:
+        """The channel it goes out on."""
+        return self.to.channel
+
+    @property
+    def chat_id(self) -> str:
+        """The outbox's ``chat_id`` for it (a topic included)."""
+        return self.to.key
+
+
+@dataclass(frozen=True)
+class State:
+    """One step of a flow: ``prompt`` asks, ``handle`` reads the answer and names the next state.
+
+    ``handle`` returns the next state's name; returning its own name asks again.
+    """
+
+    prompt: Callable[[Turn], None]
+    handle: Callable[[Turn], str]
+
+
+class Turn:
+    """What a handler sees of one inbound message, and where it puts its replies."""
+
+    def __init__(
+        self,
+        inbound: Inbound,
+        visitor: Visitor,
+        pst: PstConfig,
+        texts: Texts,
+        session: Session,
+        catalogue: Any = None,
+        kb: Any = None,
+        channels: frozenset[str] = frozenset(),
+        data_dir: Path | None = None,
+    ) -> None:
+        self.inbound = inbound
+        self.visitor = visitor
+        self.convo = visitor.conversation
+        self.pst = pst
+        self.session = session
+        self.catalogue = catalogue
+        self.kb = kb
+        self.channels = channels  # the channels that can deliver (those with a sender)
+        self.data_dir = data_dir  # where files naming visitors are kept (erasure deletes them)
+        self.texts = texts
+        self.replies: list[Reply] = []
+        self.notices: list[Notice] = []  # messages to others: staff, email
+        # A deep copy: the JSON column is only saved when a different value is assigned back.
+        self.slots: dict[str, Any] = copy.deepcopy(self.convo.slots)
+
+    @property
+    def office(self) -> Office | None:
+        """The office serving this visitor: the only one configured, or the one chosen."""
+        if len(self.pst.offices) == 1:
+            return self.pst.offices[0]
+        try:
+            return self.pst.office(self.visitor.office_code or "")
+        except KeyError:
+            return None
+
+    @property
+    def text(self) -> str:
+        """The visitor's text, trimmed."""
+        return self.inbound.text.strip()
+
+    def t(self, key: str, **values: Any) -> str:
+        """The text ``key`` in the visitor's language, filled with ``values``."""
+        return self.texts.get(self.visitor.lang, key, **values)
+
+    def say(
+        self, text: str, options: Sequence[Option] = (), attachment: Attachment | None = None
+    ) -> None:
+        """Queue a reply; options offered here are what the next answer is matched against."""
+        self.replies.append(Reply(text, tuple(options), attachment))
+        if options:
+            self.slots["_options"] = [[o.key, o.label] for o in options]
+
+    @property
+    def choice(self) -> str | None:
+        """The key of the offered option the visitor picked, by button, number or words: the
+        label's words (typos tolerated), a yes or no for an option meaning yes or no ("iya",
+        "gak", "👍"), or a usual word for it ("wa aja" for "Lewat chat ini")."""
+        offered = self.slots.get("_options") or []
+        keys = [k for k, _ in offered]
+        if self.inbound.payload in keys:
+            return self.inbound.payload
+        text = self.text.rstrip(".").strip()
+        if text.isdigit():
+            return keys[int(text) - 1] if 1 <= int(text) <= len(offered) else None
+        return option_for(text, keys) or _match_label(text, offered)
+
+
+def _match_label(text: str, offered: list[list[str]]) -> str | None:
+    """Match free words to an option label: exact first, then a clearly best fuzzy match."""
+    if not text or not offered:
+        return None
+    norm = _normalize(text)
+    labels = {key: _normalize(label) for key, label in offered}
+    for key, label in labels.items():
+        if norm in (label, _normalize(key)):
+            return key
+    if len(norm) < 3:  # "ya" is not a typo of "Info layanan"
+        return None
+    best = process.extract(norm, labels, scorer=fuzz.WRatio, limit=2)
+    if best and best[0][1] >= 86 and (len(best) == 1 or best[0][1] - best[1][1] >= 5):
+        return best[0][2]
+    return None
+
+
+def _normalize(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+class Engine:
+    """Runs flows over stored conversations; ``states`` maps state names to :class:`State`.
+
+    ``render(channel, chat_id, reply_from, lang, reply)`` turns a reply into the outbox rows of a
+    channel: ``(method, payload)`` pairs.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        pst: PstConfig,
+        texts: Texts,
+        states: dict[str, State],
+        router: Callable[[Turn], str | None],
+        render: Callable[[str, str, str | None, str, Reply], list[tuple[str, dict[str, Any]]]],
+    ) -> None:
+        self.db = db
+        self.pst = pst
+        self.texts = texts
+        self.states = states
+        self.router = router
+        self.render = render
+        self.catalogue: Any = None  # the publication search index, set by the service
+        self.kb: Any = None  # the consultation knowledge base, set by the service
+        self.channels: frozenset[str] = frozenset()  # channels with a sender, set by the service
+        self.data_dir: Path | None = None  # the service's data folder, set by the service
+
+    def handle(self, inbound: Inbound, parked: bool = False) -> set[tuple[str, str]]:
+        """Process ``inbound`` in one transaction; return the chats given something to deliver
+        (none when its message id was seen before). ``parked`` processes a message that
+        :meth:`park` kept after a failure (see :func:`first_delivery`)."""
+        with self.db.transaction() as session:
+            if not first_delivery(session, inbound, parked):
+                logger.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
+                return set()
+            visitor = _load_visitor(session, inbound)
+            release_held(session, inbound.channel, inbound.chat_id)
+            turn = Turn(
+                inbound,
+                visitor,
+                self.pst,
+                self.texts,
+                session,
+                self.catalogue,
+                self.kb,
+                self.channels,
+                self.data_dir,
+            )
+            self._run(turn)
+            turn.convo.slots = turn.slots
+            return self._enqueue(session, turn)
+
+    def _run(self, turn: Turn) -> None:
+        target = self.router(turn)
+        if target is None:
+            state = self.states.get(turn.convo.state)
+            target = state.handle(turn) if state else "menu.main"
+        self._enter(turn, target)
+
+    def _enter(self, turn: Turn, name: str) -> None:
+        turn.slots.pop("_options", None)
+        turn.convo.state = name
+        self.states[name].prompt(turn)
+
+    def _enqueue(self, session: Session, turn: Turn) -> set[tuple[str, str]]:
+        inbound, visitor = turn.inbound, turn.visitor
+        own = (inbound.channel, inbound.chat_id)
+        rows = _callback_answer(inbound)
+        sender = inbound.reply_from or visitor.reply_from
+        for reply in turn.replies:
+            for method, payload in self.render(*own, sender, visitor.lang, reply):
+                rows.append((own, method, payload))
+        return self.write(session, rows, turn.notices)
+
+    def write(self, session: Session, rows: list, notices: list[Notice]) -> set[tuple[str, str]]:
+        """Add ``rows`` (``((channel, chat_id), method, payload)``) and the rendered ``notices``
+        to the outbox in ``session``; returns the chats given something to deliver."""
+        added = [(chat, method, payload, None, None) for chat, method, payload in rows]
+        for n in notices:
+            for method, payload in self.render(n.channel, n.chat_id, n.reply_from, n.lang, n.reply):
+                added.append(((n.channel, n.chat_id), method, payload, n.kind, n.ref))
+        for (channel, chat_id), method, payload, kind, ref in added:
+            session.add(
+                Outbox(
+                    channel=channel,
+                    chat_id=chat_id,
+                    method=method,
+                    payload=payload,
+                    kind=kind,
+                    ref=ref,
+                )
+            )
+        return {row[0] for row in added}
+
+    def apologise(self, inbound: Inbound) -> set[tuple[str, str]]:
+        """Tell the sender of ``inbound`` that it could not be processed (given up after
+        retries) and that they may write again; returns the chat to deliver to."""
+        with self.db.transaction() as session:
+            visitor = session.scalars(
+                select(Visitor).filter_by(channel=inbound.channel, user_id=inbound.user_id)
+            ).first()
+            lang = visitor.lang if visitor else "id"
+            reply = Reply(self.texts.get(lang, "inbound_failed"))
+            sender = inbound.reply_from or (visitor.reply_from if visitor else None)
+            notice = Notice(Address(inbound.channel, inbound.chat_id), reply, sender, lang)
+            return self.write(session, [], [notice])
+
+    def run_job(self, job: Callable[[Session], list[Notice]]) -> set[tuple[str, str]]:
+        """Run a scheduled ``job`` in one transaction and write its notices to the outbox."""
+        with self.db.transaction() as session:
+            return self.write(session, [], job(session))
+
+    def handle_staff(
+        self,
+        inbound: Inbound,
+        command: Callable[[Session, Inbound], list[Notice]],
+        parked: bool = False,
+    ) -> set[tuple[str, str]]:
+        """Run a staff ``command`` for ``inbound`` (a group message) in one transaction, the same
+        way as a visitor's message: repeats ignored, its notices written to the outbox."""
+        with self.db.transaction() as session:
+            if not first_delivery(session, inbound, parked):
+                return set()
+            return self.write(session, _callback_answer(inbound), command(session, inbound))
+
+
+def _callback_answer(inbound: Inbound) -> list[tuple[tuple[str, str], str, dict[str, Any]]]:
+    """The ``answerCallbackQuery`` row a tapped Telegram button needs (none otherwise)."""
+    if not inbound.callback_id:
+        return []
+    answer = {"callback_query_id": inbound.callback_id}
+    return [((inbound.channel, inbound.chat_id), "answerCallbackQuery", answer)]
+
+
+def release_held(session: Session, channel: str, chat_id: str) -> int:
+    """The visitor wrote: their held rows (kept while WhatsApp's 24-hour window was closed)
+    are due again, before anything this message produces (rows go out in ``id`` order).
+    Returns how many were released."""
+    rows = session.scalars(
+        select(Outbox).where(
+            Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.status == "held"
+        )
+    ).all()
+    for row in rows:
+        row.status, row.next_attempt_at, row.claimed_until = "pending", utcnow(), None
+    return len(rows)
+
+
+def first_delivery(session: Session, inbound: Inbound, parked: bool = False) -> bool:
+    """Record ``inbound``'s message id; False when it was seen before (a re-delivery).
+
+    One ``INSERT … ON CONFLICT DO NOTHING``: a concurrent repeat waits on the unique index and
+    then finds the row. With ``parked``, the message's parked row is taken instead (locked and
+    marked done), so a retry runs at most once.
+    """
+    if parked:
+        row = session.scalars(
+            select(InboundMessage)
+            .where(
+                InboundMessage.channel == inbound.channel,
+                InboundMessage.message_id == inbound.message_id,
+                InboundMessage.status == "parked",
+            )
+            .with_for_update()
+        ).first()
+        if row is not None:
+            row.status, row.payload = "done", None
+        return row is not None
+    stmt = insert_for(session, InboundMessage).values(
+        channel=inbound.channel, message_id=inbound.message_id, received_at=utcnow()
+    )
+    inserted = stmt.on_conflict_do_nothing().returning(InboundMessage.id)
+    return session.execute(inserted).first() is not None
+
+
+def insert_for(session: Session, model: Any):
+    """A Core INSERT into ``model``'s table in the session's dialect (PostgreSQL and SQLite both
+    offer ``on_conflict_do_nothing``; with ``RETURNING``, no row back means a conflict)."""
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model.__table__)
+
+
+def _load_visitor(session: Session, inbound: Inbound) -> Visitor:
+    """The sender's visitor row, locked; created on first contact. Two first messages that
+    arrive together both insert-or-skip, then the second waits for the first's lock."""
+    key = {"channel": inbound.channel, "user_id": inbound.user_id}
+    session.execute(
+        insert_for(session, Visitor)
+        .values(**key, chat_id=inbound.chat_id, lang="id", created_at=utcnow())
+        .on_conflict_do_nothing()
+    )
+    visitor = session.scalars(select(Visitor).filter_by(**key).with_for_update()).one()
+    if visitor.conversation is None:
+        visitor.conversation = Conversation(state="", slots={})
+    visitor.chat_id = inbound.chat_id
+    visitor.display_name = inbound.display_name or visitor.display_name
+    visitor.wa_phone = inbound.phone or visitor.wa_phone
+    visitor.reply_from = inbound.reply_from or visitor.reply_from
+    if inbound.office_code:
+        visitor.office_code = inbound.office_code
+    visitor.last_inbound_at = utcnow()
+    return visitor

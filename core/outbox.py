@@ -1,0 +1,262 @@
+"""Delivering the outbox: every reply and notice is a row that stays until its channel took it.
+
+Rows of one chat go out strictly in order: a chat's next row is only sent once the one before
+it succeeded (or failed for good). A temporary failure (network, 429, 5xx) puts the row back with
+a delay: exponential backoff from ``first_delay`` (5 s by default) up to 1 h, and never less
+than Telegram's ``retry_after``.
+Rows are claimed with a lease (``claimed_until``) inside a locking transaction, so several
+threads or processes can deliver side by side without sending anything twice.
+A ``gate`` (:class:`core.window.WindowGate`) may hold a row back just before it is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.channels.base import Sender, SendError
+from storage.db import Database
+from storage.models import Outbox, Visitor, utcnow
+
+logger = logging.getLogger(__name__)
+LEASE = dt.timedelta(minutes=2)
+BACKOFF_MAX = 3600.0  # seconds
+PROGRESS = ("queued", "accepted", "sending", "sent", "delivered", "read")  # Twilio statuses
+FAILED = ("failed", "undelivered")
+WINDOW_CLOSED = "63016"  # Twilio: free-form message outside WhatsApp's 24-hour window
+# gate(session, row, closed) → None to send the row now, else the chats given new rows.
+Gate = Callable[[Session, Outbox, bool], set[tuple[str, str]] | None]
+
+
+def backoff(attempts: int, first_delay: float, retry_after: float | None = None) -> float:
+    """Seconds to wait before attempt ``attempts + 1``: ``first_delay`` doubled per attempt,
+    at most an hour, at least the API's ``retry_after``."""
+    delay = min(first_delay * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+    return max(delay, retry_after or 0.0)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    id: int
+    method: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class Courier:
+    """Sends outbox rows through the channel senders (``senders`` maps channel → sender);
+    ``gate`` decides just before a send whether the row goes now (see :data:`Gate`)."""
+
+    def __init__(
+        self,
+        db: Database,
+        senders: dict[str, Sender],
+        first_delay: float = 5.0,
+        workers: int = 4,
+        gate: Gate | None = None,
+    ) -> None:
+        self.db = db
+        self.senders = senders
+        self.first_delay = first_delay
+        self.gate = gate
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="courier")
+        self.alerts: dict[str, str] = {}  # channel → the error that needs the operator
+        self._queued: set[tuple[str, str]] = set()
+        self._queued_lock = threading.Lock()
+        self.undelivered = 0  # messages a channel reported as failed after taking them
+
+    def kick(self, channel: str, chat_id: str) -> None:
+        """Deliver a chat's due rows soon, on a worker thread (the webhook answers at once).
+        A chat already waiting for a thread is not queued twice, so a backlog cannot pile up
+        while sends are slow."""
+        with self._queued_lock:
+            if (channel, chat_id) in self._queued:
+                return
+            self._queued.add((channel, chat_id))
+        self._pool.submit(self._safely, channel, chat_id)
+
+    def _safely(self, channel: str, chat_id: str) -> None:
+        with self._queued_lock:  # from here on, a new kick queues another round
+            self._queued.discard((channel, chat_id))
+        try:
+            self.deliver_chat(channel, chat_id)
+        except Exception:  # a worker thread must log, not die silently; the row stays pending
+            logger.exception("delivery to a %s chat failed", channel)
+
+    def deliver_chat(self, channel: str, chat_id: str) -> int:
+        """Send the due rows of one chat in order; stop at a temporary failure. Returns the
+        number of rows finished (sent, or failed for good)."""
+        sent = 0
+        while (claim := self._claim_next(channel, chat_id)) is not None:
+            if not self._send(channel, claim):
+                break
+            sent += 1
+        return sent
+
+    def deliver_due(self) -> int:
+        """Start delivering every chat that has due rows (the scheduler's retry job), each on
+        a worker thread, so that one slow chat does not hold the others. Returns the number
+        of chats started."""
+        now = utcnow()
+        with self.db.transaction() as session:
+            chats = session.execute(
+                select(Outbox.channel, Outbox.chat_id)
+                .where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
+                .distinct()
+            ).all()
+        due = [(channel, chat) for channel, chat in chats if channel in self.senders]
+        for channel, chat in due:
+            self.kick(channel, chat)
+        return len(due)
+
+    def _claim_next(self, channel: str, chat_id: str) -> _Claim | None:
+        claim, others = None, set()
+        with self.db.transaction() as session:
+            while (row := self._next_due(session, channel, chat_id)) is not None:
+                held = self.gate(session, row, False) if self.gate else None
+                if held is None:
+                    row.claimed_until = utcnow() + LEASE
+                    row.attempts += 1
+                    claim = _Claim(row.id, row.method, dict(row.payload), row.attempts)
+                    break
+                others |= held  # the gate held the row back: look at the next one
+        self._kick_all(others)
+        return claim
+
+    @staticmethod
+    def _next_due(session: Session, channel: str, chat_id: str) -> Outbox | None:
+        """The chat's first pending row, locked, if it is due and not leased to another sender."""
+        now = utcnow()
+        row = session.scalars(
+            select(Outbox)
+            .where(Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.status == "pending")
+            .order_by(Outbox.id)
+            .limit(1)
+            .with_for_update()
+        ).first()
+        if row is None or row.next_attempt_at > now:
+            return None
+        if row.claimed_until is not None and row.claimed_until > now:
+            return None
+        return row
+
+    def _send(self, channel: str, claim: _Claim) -> bool:
+        error: SendError | None = None
+        sid = None
+        try:
+            sid = self.senders[channel].send(claim.method, claim.payload)
+        except SendError as exc:
+            error = exc
+        except Exception as exc:  # a bug or an unexpected client error: keep the row, retry
+            logger.exception("outbox %s: unexpected error from the %s sender", claim.id, channel)
+            error = SendError(f"{type(exc).__name__}: {exc}", temporary=True)
+        with self.db.transaction() as session:
+            row = session.get(Outbox, claim.id)
+            row.claimed_until = None
+            if error is None:
+                row.status, row.sent_at = "sent", utcnow()
+                row.message_sid = sid if isinstance(sid, str) else None
+                self.alerts.pop(channel, None)
+                return True
+            row.last_error = str(error)[:1000]
+            held = self.gate(session, row, True) if error.window_closed and self.gate else None
+            if held is not None:
+                self._kick_all(held)
+                return True  # held: the next rows are looked at
+            if error.migrate_to:
+                _follow(session, channel, row.chat_id, error.migrate_to)
+                self.kick(channel, error.migrate_to)
+                return False
+            if not error.temporary:
+                row.status = "failed"
+                log = logger.critical if error.alert else logger.error
+                log("outbox %s to %s failed for good: %s", claim.id, channel, error)
+                if error.alert:
+                    self.alerts[channel] = str(error)
+                return True  # later rows of the chat may still go out
+            delay = backoff(claim.attempts, self.first_delay, error.retry_after)
+            row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
+            logger.warning(
+                "outbox %s to %s failed (attempt %s), retry in %.0f s: %s",
+                claim.id,
+                channel,
+                claim.attempts,
+                delay,
+                error,
+            )
+            return False
+
+    def record_status(self, message_sid: str, status: str, error_code: str | None) -> bool:
+        """Record Twilio's status callback for the row sent as ``message_sid``: delivery
+        statuses only move forward (queued → sent → delivered → read). ``failed`` or
+        ``undelivered`` with 63016 (outside WhatsApp's window) holds the row and takes the
+        template path of the gate; another failure marks the row failed, is logged and counted
+        in ``undelivered``, and the gate tells staff. Returns False for an unknown sid."""
+        with self.db.transaction() as session:
+            row = session.scalars(
+                select(Outbox).where(Outbox.message_sid == message_sid).with_for_update()
+            ).first()
+            if row is None:
+                return False
+            chats: set[tuple[str, str]] = set()
+            if status in FAILED:
+                row.delivery = status
+                chats = self._undelivered(session, row, status, error_code)
+            elif status in PROGRESS and _later(status, row.delivery):
+                row.delivery = status
+        self._kick_all(chats)
+        return True
+
+    def _undelivered(
+        self, session: Session, row: Outbox, status: str, error_code: str | None
+    ) -> set[tuple[str, str]]:
+        row.last_error = f"twilio {status} code {error_code}"
+        held = self.gate(session, row, True) if error_code == WINDOW_CLOSED and self.gate else None
+        if held is not None:
+            return {(row.channel, row.chat_id)} | held
+        row.status = "failed"
+        self.undelivered += 1
+        logger.error("outbox %s to %s %s: code %s", row.id, row.channel, status, error_code)
+        notify = getattr(self.gate, "undeliverable", None)
+        return notify(session, row) if notify else set()
+
+    def _kick_all(self, chats: set[tuple[str, str]]) -> None:
+        for chat in chats:
+            self.kick(*chat)
+
+    def close(self) -> None:
+        """Wait for deliveries in progress, then stop the worker threads."""
+        self._pool.shutdown(wait=True)
+
+
+def _later(status: str, before: str | None) -> bool:
+    """Status callbacks may arrive out of order: only a later delivery step is recorded."""
+    return before not in PROGRESS or PROGRESS.index(status) > PROGRESS.index(before)
+
+
+def _follow(session: Session, channel: str, old: str, new: str) -> None:
+    """A chat moved (a Telegram group became a supergroup): its pending rows and the visitor
+    or staff chat that used the old id go to the new one."""
+    logger.warning("%s chat moved to a new id; its pending messages follow", channel)
+    rows = session.scalars(
+        select(Outbox).where(
+            Outbox.channel == channel, Outbox.chat_id == old, Outbox.status == "pending"
+        )
+    )
+    for row in rows:
+        row.chat_id, row.next_attempt_at = new, utcnow()
+        if "chat_id" in row.payload:
+            row.payload = {**row.payload, "chat_id": int(new) if new.lstrip("-").isdigit() else new}
+    session.execute(
+        update(Visitor)
+        .where(Visitor.channel == channel, Visitor.chat_id == old)
+        .values(chat_id=new)
+    )
