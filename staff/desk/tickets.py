@@ -161,7 +161,7 @@ def _messages(db: Session, office: Office, ticket: Ticket) -> list[tuple[dt.date
         select(Outbox)
         .where(
             or_(
-                Outbox.chat_id == topic(office, ticket),
+                Outbox.chat_id == topic(office, ticket).key,
                 (Outbox.channel == visitor.channel) & (Outbox.chat_id == visitor.chat_id),
             ),
             Outbox.created_at >= ticket.created_at,
