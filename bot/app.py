@@ -9,7 +9,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.service import Service
 from core import lease
-from core.channels import telegram, whatsapp
 from staff import desk
 
 logger = logging.getLogger(__name__)
@@ -22,21 +21,9 @@ def create_app(service: Service) -> Flask:
     # Webhooks read at most 256 KiB (core/channels/base.py); nothing else takes more than a file.
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.extensions["pstbot"] = service
-    settings = service.settings
-    if settings.telegram_enabled:
-        app.register_blueprint(
-            telegram.blueprint(service.receive, settings.telegram_webhook_secret)
-        )
-    if settings.whatsapp_enabled:
-        app.register_blueprint(
-            whatsapp.blueprint(
-                service.receive,
-                service.pst,
-                settings.twilio_auth_token,
-                settings.public_base_url,
-                service.courier.record_status,
-            )
-        )
+    for channel in service.channels.values():
+        if channel.blueprint is not None:
+            app.register_blueprint(channel.blueprint(service.receive))
 
     if service.downloads.links_enabled:
         app.register_blueprint(service.downloads.blueprint())

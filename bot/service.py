@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import replace
 from functools import partial
 from typing import Any, TextIO
@@ -14,13 +13,13 @@ from werkzeug.utils import secure_filename
 
 import handlers
 import handlers.privacy
-from bot import scheduler
+from bot import channels, scheduler
 from bot.settings import Settings
 from catalogue.importer import load_default
 from catalogue.kb import KnowledgeBase
 from catalogue.search import SearchIndex
 from core import inbox, privacy
-from core.channels import email, local, telegram, whatsapp
+from core.channels import email, telegram
 from core.channels.base import FileTooBig
 from core.downloads import Downloads
 from core.engine import Engine, Inbound, Reply
@@ -29,19 +28,13 @@ from core.texts import Texts
 from core.window import WindowGate
 from handlers import handover, rating
 from office.config import PstConfig
-from staff import commands as staff_desk
+from staff import commands
 from storage.db import Database, migrate, schema_behind
 from storage.models import Publication, Ticket
 
 logger = logging.getLogger(__name__)
 REPLAY_SECONDS = 5  # how often parked inbound messages are looked at
 PURGE_SECONDS = 3600  # how often expired personal data is looked for (retention, UU 27/2022)
-TICKET_NUMBER = re.compile(r"\b[A-Z]{2}-\d{4}-\d{8}-\d{4}\b")  # core/tickets.py numbers
-RENDERERS = {
-    telegram.CHANNEL: telegram.render,
-    whatsapp.CHANNEL: whatsapp.render,
-    local.CHANNEL: local.render,
-}
 
 
 class StartupError(Exception):
@@ -119,44 +112,24 @@ class Service:
         self.downloads = Downloads(
             self.db, pst, settings.data_dir, settings.secret_key, settings.public_base_url
         )
-        self.senders: dict[str, Any] = {}
-        if settings.telegram_enabled:
-            self.senders[telegram.CHANNEL] = telegram.TelegramSender(
-                settings.telegram_bot_token,
-                settings.telegram_api_url,
-                partial(self.downloads.path, fetch=False),
-                self.topic_for,
-                self.downloads.url if self.downloads.links_enabled else None,
-            )
         for line in pst.warnings(shared_number=settings.whatsapp_enabled):
             logger.warning("%s", line)
-        if settings.whatsapp_enabled:
-            base = settings.public_base_url
-            self.senders[whatsapp.CHANNEL] = whatsapp.TwilioSender(
-                settings.twilio_account_sid,
-                settings.twilio_auth_token,
-                settings.twilio_api_url,
-                self.downloads.url,
-                self.downloads.size,
-                f"{base}{whatsapp.STATUS_PATH}" if base else None,
-            )
-        if settings.email_enabled:
-            self.senders[email.CHANNEL] = email.EmailSender(
-                settings.smtp_host,
-                settings.smtp_port,
-                settings.smtp_from,
-                settings.smtp_username,
-                settings.smtp_password,
-                settings.smtp_starttls,
-            )
-        if terminal is not None:
-            self.senders[local.CHANNEL] = local.LocalSender(terminal, self.downloads.path)
+        self.channels = channels.configured(
+            settings,
+            pst,
+            self.texts,
+            self.downloads,
+            self.topic_for,
+            lambda *status: self.courier.record_status(*status),
+            terminal,
+        )
+        self.senders = {name: channel.sender for name, channel in self.channels.items()}
         self.engine = Engine(self.db, pst, self.texts, handlers.STATES, handlers.route, self.render)
         self.engine.channels = frozenset(self.senders)
         gate = WindowGate(pst, self.texts, self.engine.write, rating.withdraw)
         self.courier = Courier(self.db, self.senders, settings.outbox_backoff_seconds, gate=gate)
         self.engine.data_dir = settings.data_dir
-        self.staff_command = staff_desk.command_handler(
+        self.staff_command = commands.command_handler(
             pst, self.texts, email=email.CHANNEL in self.senders
         )
         self.load_catalogue()
@@ -172,28 +145,11 @@ class Service:
         self, channel: str, chat_id: str, reply_from: str | None, lang: str, reply: Reply
     ) -> list[tuple[str, dict[str, Any]]]:
         """Outbox rows for ``reply`` to ``chat_id`` on ``channel``; none (and a warning) for a
-        channel without a sender here: such a row would wait in the outbox forever."""
-        if channel not in self.senders:
+        channel not configured here: such a row would wait in the outbox forever."""
+        if channel not in self.channels:
             logger.warning("no %s sender: a message to %s is not queued", channel, chat_id)
             return []
-        if channel == email.CHANNEL:
-            return [(email.METHOD, self._email_payload(chat_id, lang, reply))]
-        if channel == whatsapp.CHANNEL:
-            return whatsapp.render(
-                chat_id, reply_from, lang, reply, self.texts, self.pst.whatsapp_choices
-            )
-        return RENDERERS[channel](chat_id, reply_from, lang, reply, self.texts)
-
-    def _email_payload(self, to: str, lang: str, reply: Reply) -> dict[str, Any]:
-        attachments = []
-        if reply.attachment and reply.attachment.key.startswith("tiket/"):
-            path = self.downloads.tickets_dir / reply.attachment.key.removeprefix("tiket/")
-            attachments.append({"path": str(path), "filename": reply.attachment.filename})
-        if number := TICKET_NUMBER.search(reply.text):  # "data ready": short, with the ticket
-            subject = self.texts.get(lang, "email_subject_ticket", number=number[0])
-        else:
-            subject = self.texts.get(lang, "email_subject", first=reply.text.split("\n")[0][:120])
-        return {"to": to, "subject": subject, "text": reply.text, "attachments": attachments}
+        return self.channels[channel].render(chat_id, reply_from, lang, reply)
 
     def receive(self, inbound: Inbound) -> None:
         """Handle one inbound message and start delivering what it produced. A file sent with
@@ -224,7 +180,7 @@ class Service:
             except Exception as exc:  # any fetch failure: the update is still answered 200
                 logger.exception("%s file of message %s", inbound.channel, inbound.message_id)
                 inbound = replace(inbound, file_id=None, media_url=None)
-                command = partial(staff_desk.file_not_fetched, self.texts, _reason(exc))
+                command = partial(commands.file_not_fetched, self.texts, _reason(exc))
         if inbound.group:
             return self.engine.handle_staff(inbound, command, parked)
         return self.engine.handle(inbound, parked)
@@ -292,7 +248,7 @@ class Service:
     def sweep(self) -> None:
         """The scheduled timers: due-date reminders and overdue alerts for staff, and the
         seven-day close of idle consultations (with the warning the day before)."""
-        for job in (staff_desk.reminders, handover.idle_sweep):
+        for job in (commands.reminders, handover.idle_sweep):
             for channel, chat_id in self.engine.run_job(
                 partial(job, pst=self.pst, texts=self.texts)
             ):

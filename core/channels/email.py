@@ -15,6 +15,7 @@ was never judged. A 5yz to ``MAIL FROM``, ``RCPT TO`` or ``DATA`` is permanent.
 from __future__ import annotations
 
 import mimetypes
+import re
 import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -24,10 +25,31 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 
 from core.channels.base import SendError
+from core.engine import Reply
+from core.texts import Texts
 
 CHANNEL = "email"
 METHOD = "email.send"
+TICKET_NUMBER = re.compile(r"\b[A-Z]{2}-\d{4}-\d{8}-\d{4}\b")  # core/tickets.py numbers
 _FALLBACK_MIME = "application/octet-stream"
+
+
+def render(
+    to: str, lang: str, reply: Reply, texts: Texts, tickets_dir: Path
+) -> list[tuple[str, dict[str, Any]]]:
+    """The one ``email.send`` row for ``reply`` to address ``to``: a "data ready" notice (it
+    names a ticket) gets a short subject with the ticket number, anything else its first line;
+    a ticket file (``tiket/<path>`` under ``tickets_dir``) is attached."""
+    attachments = []
+    if reply.attachment and reply.attachment.key.startswith("tiket/"):
+        path = tickets_dir / reply.attachment.key.removeprefix("tiket/")
+        attachments.append({"path": str(path), "filename": reply.attachment.filename})
+    if number := TICKET_NUMBER.search(reply.text):
+        subject = texts.get(lang, "email_subject_ticket", number=number[0])
+    else:
+        subject = texts.get(lang, "email_subject", first=reply.text.split("\n")[0][:120])
+    payload = {"to": to, "subject": subject, "text": reply.text, "attachments": attachments}
+    return [(METHOD, payload)]
 
 
 class Attachment(BaseModel):
