@@ -110,7 +110,9 @@ class Service:
             )
         if terminal is not None:
             self.senders[local.CHANNEL] = local.LocalSender(terminal, self.downloads.path)
-        self.engine = Engine(self.db, pst, self.texts, handlers.STATES, handlers.route, self.render)
+        self.engine = Engine(
+            self.db, pst, self.texts, handlers.STATES, handlers.route, self.render, handlers.FORMER
+        )
         self.engine.channels = frozenset(self.senders)
         gate = WindowGate(pst, self.texts, self.engine.write, rating.withdraw)
         self.courier = Courier(self.db, self.senders, settings.outbox_backoff_seconds, gate=gate)

@@ -18,7 +18,7 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from bot.config import Office
-from bot.engine import Notice, Reply
+from bot.engine import Enter, Notice, Reply
 from bot.workdays import working_days_left
 from desk import bp
 from desk.auth import login_required, may_see, offices, service
@@ -177,13 +177,13 @@ def _messages(db: Session, office: Office, ticket: Ticket) -> list[tuple[dt.date
     return shown
 
 
-def _act(number: str, action: Callable[[Session, Office, Ticket], list[Notice]], done: str):
+def _act(number: str, action: Callable[[Session, Office, Ticket], list[Notice | Enter]], done: str):
     """Run ``action`` on ticket ``number`` in the engine's transaction (its notices go to the
     outbox and are delivered), post ``done`` (a staff text) to the office's staff chat, flash
     the outcome and go back to the ticket page."""
     svc = service()
 
-    def job(db: Session) -> list[Notice]:
+    def job(db: Session) -> list[Notice | Enter]:
         t = _ticket(db, number)
         office = svc.pst.office(t.office_code)
         notices = action(db, office, t)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Office, PstConfig, Service
 from bot.dates import shown_moment
-from bot.engine import Attachment, Notice, Reply, State, Turn
+from bot.engine import Attachment, Enter, Notice, Reply, State, Turn
 from bot.privacy import mask_email, mask_phone
 from bot.texts import Texts
 from bot.workdays import next_opening, working_days_from
@@ -41,8 +41,9 @@ def topic(office: Office, ticket: Ticket) -> str:
 
 
 def open_thread(turn: Turn, ticket: Ticket, first_message: str) -> None:
-    """Post the visitor's guest-book profile and first message into the new topic, tell the
-    visitor a person will answer (and when, outside opening hours), and start relaying."""
+    """Post the visitor's guest-book profile and first message into the new topic and tell the
+    visitor a person will answer (and when, outside opening hours); the opening prompt then
+    hands on to ``handover.active``, which says nothing more on entering."""
     office, v = turn.office, turn.visitor
     ticket.details = {**ticket.details, "last_visitor_at": utcnow().isoformat()}
     header = turn.texts.get(
@@ -63,6 +64,7 @@ def open_thread(turn: Turn, ticket: Ticket, first_message: str) -> None:
         when = shown_moment(opens, office.tz, office.zone_abbr, turn.visitor.lang)
         turn.say(turn.t("handover_office_closed", when=when))
     turn.slots["handover"] = ticket.number
+    turn.slots["handover_quiet"] = True
 
 
 def staffed(turn: Turn) -> bool:
@@ -141,7 +143,7 @@ def relay_from_staff(
 
 def close(
     session: Session, office: Office, ticket: Ticket, texts: Texts, by: str, key: str
-) -> list[Notice]:
+) -> list[Notice | Enter]:
     """Close ``ticket``: tell the topic (then closed) and the visitor (text ``key``), and invite
     the visitor to rate the service — the visitor is not in a conversation with us here."""
     ticket.move("selesai", actor=by)
@@ -156,9 +158,7 @@ def close(
             ticket.number,
         ),
     ]
-    return notices + rating.invite(
-        session, visitor, office.code, _service(ticket), ticket.number, texts
-    )
+    return notices + rating.invite(session, visitor, office.code, _service(ticket), ticket.number)
 
 
 def close_by_visitor(turn: Turn, ticket: Ticket) -> str:
@@ -172,7 +172,7 @@ def close_by_visitor(turn: Turn, ticket: Ticket) -> str:
     return rating.start(turn, _service(ticket), ticket.number) or "menu.main"
 
 
-def idle_sweep(session: Session, pst: PstConfig, texts: Texts) -> list[Notice]:
+def idle_sweep(session: Session, pst: PstConfig, texts: Texts) -> list[Notice | Enter]:
     """Scheduled: warn a visitor on day 6 without an answer to staff, close on day 7; never
     close a consultation whose last message is the visitor's, unanswered — remind staff of it
     once after 3 working days instead."""

@@ -206,7 +206,7 @@ def detail_text(turn: Turn, pub: Publication) -> str:
     return "\n".join(lines)
 
 
-def prompt_download(turn: Turn) -> None:
+def prompt_download(turn: Turn) -> str | None:
     pub, visitor = _publication(turn), turn.visitor
     download = Download(
         download_id=secrets.token_hex(8),
@@ -219,8 +219,10 @@ def prompt_download(turn: Turn) -> None:
         turn.t("lib_download_caption", title=pub.title, name=visitor.nama, id=download.download_id),
         attachment=Attachment(f"unduh/{download.download_id}", pdf_filename(pub.title)),
     )
-    if not rating.ask_now(turn, "perpustakaan", f"unduh/{download.download_id}"):
-        _after_options(turn, "lib_download_after")
+    if survey := rating.start(turn, "perpustakaan", f"unduh/{download.download_id}"):
+        return survey
+    _after_options(turn, "lib_download_after")
+    return None
 
 
 def prompt_request(turn: Turn) -> None:
