@@ -11,7 +11,8 @@ and the office's other complaint channels (its standard's, then SP4N-LAPOR).
 | complaint.text      | what happened                      | complaint.file                 |
 | complaint.file      | a photo/document, or skip          | complaint.submit (guest book   |
 |                     |                                    | first when missing)            |
-| complaint.submit    | (makes the PG ticket and topic)    | handover.active                |
+| complaint.submit    | (makes the PG ticket and topic,    | handover.active                |
+|                     | then hands on)                     |                                |
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ staff through the hand-over (``handlers/handover.py``); a rating follows either 
 | state                 | asks                                  | goes to                         |
 |-----------------------|---------------------------------------|---------------------------------|
 | consultation.question | the question                          | consultation.answers, .open     |
-| consultation.answers  | answered? (knowledge-base answers)    | rating.element, .open           |
-| consultation.open     | (makes the KS ticket and topic)       | handover.active                 |
+| consultation.answers  | answered? (knowledge-base answers)    | rating.intro, .open             |
+| consultation.open     | (makes the KS ticket and topic, then  | handover.active                 |
+|                       | hands on)                             |                                 |
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ for a rating.
 
 | state           | does                                   | goes to                      |
 |-----------------|----------------------------------------|------------------------------|
-| handover.active | relays the visitor's text and files    | rating.element on "selesai"  |
+| handover.active | relays the visitor's text and files    | rating.intro on "selesai"    |
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ requests and reservations need the guest book first (online requirement: an acti
 | library.detail         | read / download / request / print | library.download, library.request,|
 |                        |                                   | library.reserve_day (via the      |
 |                        |                                   | guest book when it is missing)    |
-| library.download       | (sends the stamped PDF, then asks | rating.element                    |
-|                        | for a rating)                     |                                   |
+| library.download       | (sends the stamped PDF, then asks | rating.intro (hands on), or       |
+|                        | for a rating) next?               | library.query, menu.main          |
 | library.request        | (makes a PS ticket) next?         | library.query, menu.main          |
 | library.reserve_day    | which working day                 | library.reserve_time              |
 | library.reserve_time   | which hour                        | library.after                     |

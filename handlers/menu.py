@@ -5,7 +5,7 @@
 | menu.main   | which service            | info.service, registration.*, antrian.*,     |
 |             |                          | library.query,                               |
 |             |                          | data_request.need, consultation.*,           |
-|             |                          | complaint.category, rating.element,          |
+|             |                          | complaint.category, rating.intro,            |
 |             |                          | status.list, office.choose, language.choose  |
 """
 
