@@ -124,7 +124,9 @@ class Service:
             terminal,
         )
         self.senders = {name: channel.sender for name, channel in self.channels.items()}
-        self.engine = Engine(self.db, pst, self.texts, handlers.STATES, handlers.route, self.render)
+        self.engine = Engine(
+            self.db, pst, self.texts, handlers.STATES, handlers.route, self.render, handlers.FORMER
+        )
         self.engine.channels = frozenset(self.senders)
         gate = WindowGate(pst, self.texts, self.engine.write, rating.withdraw)
         self.courier = Courier(self.db, self.senders, settings.outbox_backoff_seconds, gate=gate)

@@ -12,7 +12,7 @@ import copy
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,8 @@ from storage.models import Conversation, InboundMessage, Outbox, Visitor, utcnow
 logger = logging.getLogger(__name__)
 
 CALLBACK_DATA_MAX = 64  # bytes; Telegram Bot API, InlineKeyboardButton.callback_data
+OFFERED = "_options"  # the slot of the offered options (its name is in stored conversations)
+HAND_ONS = 8  # prompts handing on in one turn: more is a loop between states
 
 
 @dataclass(frozen=True)
@@ -149,11 +151,30 @@ class Notice:
 class State:
     """One step of a flow: ``prompt`` asks, ``handle`` reads the answer and names the next state.
 
-    ``handle`` returns the next state's name; returning its own name asks again.
+    ``handle`` returns the next state's name; returning its own name asks again. ``prompt``
+    returns None to wait here for the answer, or the name of a state to hand on to, whose prompt
+    runs next in the same turn (:meth:`Engine._enter`). A step that only does something and
+    goes on (open a ticket, then relay) is such a passing state: it has no ``handle``, since the
+    conversation never waits in it.
     """
 
-    prompt: Callable[[Turn], None]
-    handle: Callable[[Turn], str]
+    prompt: Callable[[Turn], str | None]
+    handle: Callable[[Turn], str] | None = None
+
+
+@dataclass(frozen=True)
+class Enter:
+    """A flow to start for ``visitor`` from outside a conversation (staff closed a ticket: the
+    visitor is asked to rate), returned among the notices of a staff command or a job; the
+    engine runs it where it writes them, in their order (:meth:`Engine.enter`). The
+    conversation starts afresh with ``slots``; what the prompts say goes to the visitor as
+    notices of class ``kind`` about ticket ``ref``."""
+
+    visitor: Visitor
+    state: str
+    slots: dict[str, Any] = field(default_factory=dict)
+    kind: str | None = None
+    ref: str | None = None
 
 
 class Turn:
@@ -211,14 +232,25 @@ class Turn:
         """Queue a reply; options offered here are what the next answer is matched against."""
         self.replies.append(Reply(text, tuple(options), attachment))
         if options:
-            self.slots["_options"] = [[o.key, o.label] for o in options]
+            self.offer(options)
+
+    def offer(self, options: Sequence[Option]) -> None:
+        """Match the answer against ``options`` (:attr:`choice`) without saying them: a state
+        that reads a word of another state's list ("konsultasi" typed under a ticket list is a
+        main-menu choice). Kept until the next state is entered."""
+        self.slots[OFFERED] = [[o.key, o.label] for o in options]
+
+    @property
+    def offered(self) -> list[list[str]]:
+        """The ``[key, label]`` pairs offered by the state the visitor answers (none: [])."""
+        return self.slots.get(OFFERED) or []
 
     @property
     def choice(self) -> str | None:
         """The key of the offered option the visitor picked, by button, number or words: the
         label's words (typos tolerated), a yes or no for an option meaning yes or no ("iya",
         "gak", "👍"), or a usual word for it ("wa aja" for "Lewat chat ini")."""
-        offered = self.slots.get("_options") or []
+        offered = self.offered
         keys = [k for k, _ in offered]
         if self.inbound.payload in keys:
             return self.inbound.payload
@@ -252,8 +284,13 @@ def _normalize(text: str) -> str:
 class Engine:
     """Runs flows over stored conversations; ``states`` maps state names to :class:`State`.
 
+    The engine alone sets a conversation's state and the options its answer is matched against:
+    a handler names the next state, a prompt may hand on to another, and a flow is started from
+    outside a conversation by :meth:`enter` (or an :class:`Enter` among a job's notices).
+
     ``render(channel, chat_id, reply_from, lang, reply)`` turns a reply into the outbox rows of a
-    channel: ``(method, payload)`` pairs.
+    channel: ``(method, payload)`` pairs. ``former`` maps state names older releases saved
+    conversations in to the state such a conversation now waits in.
     """
 
     def __init__(
@@ -264,6 +301,7 @@ class Engine:
         states: dict[str, State],
         router: Callable[[Turn], str | None],
         render: Callable[[str, str, str | None, str, Reply], list[tuple[str, dict[str, Any]]]],
+        former: Mapping[str, str] | None = None,
     ) -> None:
         self.db = db
         self.pst = pst
@@ -271,6 +309,7 @@ class Engine:
         self.states = states
         self.router = router
         self.render = render
+        self.former = dict(former or {})
         self.catalogue: Any = None  # the publication search index, set by the service
         self.kb: Any = None  # the consultation knowledge base, set by the service
         self.channels: frozenset[str] = frozenset()  # channels with a sender, set by the service
@@ -286,32 +325,92 @@ class Engine:
                 return set()
             visitor = _load_visitor(session, inbound)
             release_held(session, inbound.channel, inbound.chat_id)
-            turn = Turn(
-                inbound,
-                visitor,
-                self.pst,
-                self.texts,
-                session,
-                self.catalogue,
-                self.kb,
-                self.channels,
-                self.data_dir,
-            )
+            turn = self._turn(inbound, visitor, session)
             self._run(turn)
             turn.convo.slots = turn.slots
             return self._enqueue(session, turn)
 
+    def _turn(self, inbound: Inbound, visitor: Visitor, session: Session) -> Turn:
+        return Turn(
+            inbound,
+            visitor,
+            self.pst,
+            self.texts,
+            session,
+            self.catalogue,
+            self.kb,
+            self.channels,
+            self.data_dir,
+        )
+
     def _run(self, turn: Turn) -> None:
+        if turn.convo.state in self.former:  # saved by an older release
+            turn.convo.state = self.former[turn.convo.state]
         target = self.router(turn)
         if target is None:
             state = self.states.get(turn.convo.state)
-            target = state.handle(turn) if state else "menu.main"
+            target = state.handle(turn) if state and state.handle else "menu.main"
         self._enter(turn, target)
 
     def _enter(self, turn: Turn, name: str) -> None:
-        turn.slots.pop("_options", None)
-        turn.convo.state = name
-        self.states[name].prompt(turn)
+        """Enter state ``name`` and run its prompt, and the prompts it hands on to.
+
+        Raises:
+            KeyError: no state is called so.
+            RuntimeError: prompts handed on more than :data:`HAND_ONS` times (a loop).
+        """
+        for _ in range(HAND_ONS + 1):
+            turn.slots.pop(OFFERED, None)
+            turn.convo.state = name
+            following = self.states[name].prompt(turn)
+            if following is None:
+                return
+            name = following
+        raise RuntimeError(f"prompts hand on in a loop, last to {name!r}")
+
+    def enter(
+        self,
+        session: Session,
+        visitor: Visitor,
+        state: str,
+        slots: dict[str, Any] | None = None,
+        kind: str | None = None,
+        ref: str | None = None,
+    ) -> list[Notice]:
+        """Start a flow for ``visitor`` from outside a conversation: the conversation starts
+        afresh with ``slots`` in ``state``, whose prompt runs as if the visitor had just
+        arrived there (and hands on like in a turn). Returns what the prompts say, as notices
+        to the visitor of class ``kind`` about ticket ``ref``, then their other notices.
+
+        Raises:
+            KeyError, RuntimeError: as :meth:`_enter`.
+        """
+        if visitor.conversation is None:
+            visitor.conversation = Conversation(state="", slots={})
+        nothing_said = Inbound(visitor.channel, visitor.user_id, visitor.chat_id, message_id="")
+        turn = self._turn(nothing_said, visitor, session)
+        turn.slots = copy.deepcopy(slots or {})
+        self._enter(turn, state)
+        turn.convo.slots = turn.slots
+        said = [Notice.to_visitor(visitor, reply, kind, ref) for reply in turn.replies]
+        return said + turn.notices
+
+    def _entered(self, session: Session, notices: Sequence[Notice | Enter]) -> list[Notice]:
+        """``notices`` with each :class:`Enter` replaced by what starting its flow says."""
+        done: list[Notice] = []
+        for n in notices:
+            if isinstance(n, Enter):
+                done += self.enter(session, n.visitor, n.state, n.slots, n.kind, n.ref)
+            else:
+                done.append(n)
+        return done
+
+    @staticmethod
+    def restart(visitor: Visitor) -> None:
+        """Forget where ``visitor`` is in a conversation: their next message is greeted and
+        shown the menu like a first one (a flow's later steps expect its earlier answers)."""
+        if visitor.conversation is not None:
+            visitor.conversation.state, visitor.conversation.slots = "", {}
 
     def _enqueue(self, session: Session, turn: Turn) -> set[tuple[str, str]]:
         inbound, visitor = turn.inbound, turn.visitor
@@ -356,23 +455,26 @@ class Engine:
             notice = Notice(Address(inbound.channel, inbound.chat_id), reply, sender, lang)
             return self.write(session, [], [notice])
 
-    def run_job(self, job: Callable[[Session], list[Notice]]) -> set[tuple[str, str]]:
-        """Run a scheduled ``job`` in one transaction and write its notices to the outbox."""
+    def run_job(self, job: Callable[[Session], Sequence[Notice | Enter]]) -> set[tuple[str, str]]:
+        """Run a scheduled ``job`` in one transaction and write its notices to the outbox (the
+        flows it starts, :class:`Enter`, run in place)."""
         with self.db.transaction() as session:
-            return self.write(session, [], job(session))
+            return self.write(session, [], self._entered(session, job(session)))
 
     def handle_staff(
         self,
         inbound: Inbound,
-        command: Callable[[Session, Inbound], list[Notice]],
+        command: Callable[[Session, Inbound], Sequence[Notice | Enter]],
         parked: bool = False,
     ) -> set[tuple[str, str]]:
         """Run a staff ``command`` for ``inbound`` (a group message) in one transaction, the same
-        way as a visitor's message: repeats ignored, its notices written to the outbox."""
+        way as a visitor's message: repeats ignored, its notices written to the outbox (the
+        flows it starts, :class:`Enter`, run in place)."""
         with self.db.transaction() as session:
             if not first_delivery(session, inbound, parked):
                 return set()
-            return self.write(session, _callback_answer(inbound), command(session, inbound))
+            notices = self._entered(session, command(session, inbound))
+            return self.write(session, _callback_answer(inbound), notices)
 
 
 def _callback_answer(inbound: Inbound) -> list[tuple[tuple[str, str], str, dict[str, Any]]]:

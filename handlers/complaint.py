@@ -11,7 +11,8 @@ and the office's other complaint channels (its standard's, then SP4N-LAPOR).
 | complaint.text      | what happened                      | complaint.file                 |
 | complaint.file      | a photo/document, or skip          | complaint.submit (guest book   |
 |                     |                                    | first when missing)            |
-| complaint.submit    | (makes the PG ticket and topic)    | handover.active                |
+| complaint.submit    | (makes the PG ticket and topic,    | handover.active                |
+|                     | then hands on)                     |                                |
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def handle_file(turn: Turn) -> str:
     return registration.first(turn, "complaint.submit", "ks_need_profile")
 
 
-def prompt_submit(turn: Turn) -> None:
+def prompt_submit(turn: Turn) -> str:
     office, pg = turn.office, turn.slots.pop("pg")
     category = turn.texts.get("id", f"pg_cat_{pg['category']}")
     due = deadline(office, "pengaduan", dt.datetime.now(dt.UTC))
@@ -126,6 +127,7 @@ def prompt_submit(turn: Turn) -> None:
     else:  # the office's standard promises no time for complaints
         turn.say(turn.t("pg_submitted_no_due", number=ticket.number))
     turn.say(info.complaint_text(turn, office))
+    return "handover.active"
 
 
 STATES = {
@@ -133,5 +135,5 @@ STATES = {
     "complaint.category": State(prompt_category, handle_category),
     "complaint.text": State(prompt_text, handle_text),
     "complaint.file": State(prompt_file, handle_file),
-    "complaint.submit": State(prompt_submit, handover.handle_active),
+    "complaint.submit": State(prompt_submit),
 }

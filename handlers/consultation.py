@@ -5,8 +5,9 @@ staff through the hand-over (``handlers/handover.py``); a rating follows either 
 | state                 | asks                                  | goes to                         |
 |-----------------------|---------------------------------------|---------------------------------|
 | consultation.question | the question                          | consultation.answers, .open     |
-| consultation.answers  | answered? (knowledge-base answers)    | rating.element, .open           |
-| consultation.open     | (makes the KS ticket and topic)       | handover.active                 |
+| consultation.answers  | answered? (knowledge-base answers)    | rating.intro, .open             |
+| consultation.open     | (makes the KS ticket and topic, then  | handover.active                 |
+|                       | hands on)                             |                                 |
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def _to_staff(turn: Turn) -> str:
     return registration.first(turn, "consultation.open", "ks_need_profile")
 
 
-def prompt_open(turn: Turn) -> None:
+def prompt_open(turn: Turn) -> str:
     office, question = turn.office, turn.slots.pop("ks_question")
     due = deadline(office, Layanan.KONSULTASI, dt.datetime.now(dt.UTC))
     ticket = new_ticket(
@@ -99,10 +100,11 @@ def prompt_open(turn: Turn) -> None:
         due_at=due_at(office, due),
     )
     handover.open_thread(turn, ticket, question)
+    return "handover.active"
 
 
 STATES = {
     "consultation.question": State(prompt_question, handle_question),
     "consultation.answers": State(prompt_answers, handle_answers),
-    "consultation.open": State(prompt_open, handover.handle_active),
+    "consultation.open": State(prompt_open),
 }

@@ -10,7 +10,7 @@ for a rating.
 
 | state           | does                                   | goes to                      |
 |-----------------|----------------------------------------|------------------------------|
-| handover.active | relays the visitor's text and files    | rating.element on "selesai"  |
+| handover.active | relays the visitor's text and files    | rating.intro on "selesai"    |
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.address import Address
-from core.engine import Attachment, Notice, Reply, State, Turn
+from core.engine import Attachment, Enter, Notice, Reply, State, Turn
 from core.privacy import mask_email, mask_phone
 from core.texts import Texts
 from handlers import rating
@@ -42,8 +42,9 @@ def topic(office: Office, ticket: Ticket) -> Address:
 
 
 def open_thread(turn: Turn, ticket: Ticket, first_message: str) -> None:
-    """Post the visitor's guest-book profile and first message into the new topic, tell the
-    visitor a person will answer (and when, outside opening hours), and start relaying."""
+    """Post the visitor's guest-book profile and first message into the new topic and tell the
+    visitor a person will answer (and when, outside opening hours); the opening prompt then
+    hands on to ``handover.active``, which says nothing more on entering."""
     office, v = turn.office, turn.visitor
     ticket.details = {**ticket.details, "last_visitor_at": utcnow().isoformat()}
     header = turn.texts.get(
@@ -64,6 +65,7 @@ def open_thread(turn: Turn, ticket: Ticket, first_message: str) -> None:
         when = shown_moment(opens, office.tz, office.zone_abbr, turn.visitor.lang)
         turn.say(turn.t("handover_office_closed", when=when))
     turn.slots["handover"] = ticket.number
+    turn.slots["handover_quiet"] = True
 
 
 def staffed(turn: Turn) -> bool:
@@ -142,7 +144,7 @@ def relay_from_staff(
 
 def close(
     session: Session, office: Office, ticket: Ticket, texts: Texts, by: str, key: str
-) -> list[Notice]:
+) -> list[Notice | Enter]:
     """Close ``ticket``: tell the topic (then closed) and the visitor (text ``key``), and invite
     the visitor to rate the service — the visitor is not in a conversation with us here."""
     ticket.move("selesai", actor=by)
@@ -157,9 +159,7 @@ def close(
             ticket.number,
         ),
     ]
-    return notices + rating.invite(
-        session, visitor, office.code, _service(ticket), ticket.number, texts
-    )
+    return notices + rating.invite(session, visitor, office.code, _service(ticket), ticket.number)
 
 
 def close_by_visitor(turn: Turn, ticket: Ticket) -> str:
@@ -171,7 +171,7 @@ def close_by_visitor(turn: Turn, ticket: Ticket) -> str:
     return rating.start(turn, _service(ticket), ticket.number) or "menu.main"
 
 
-def idle_sweep(session: Session, pst: PstConfig, texts: Texts) -> list[Notice]:
+def idle_sweep(session: Session, pst: PstConfig, texts: Texts) -> list[Notice | Enter]:
     """Scheduled: warn a visitor on day 6 without an answer to staff, close on day 7; never
     close a consultation whose last message is the visitor's, unanswered — remind staff of it
     once after 3 working days instead."""

@@ -214,7 +214,7 @@ def mid_flow(turn: Turn) -> str | None:
     """Inside a flow: "Lainnya (ketik sendiri)" asks for the words next, a number outside the
     list says which are valid, and a message clearly asking for another service asks whether to
     switch. None: the state's own handler goes on."""
-    state, offered = turn.convo.state, turn.slots.get("_options") or []
+    state, offered = turn.convo.state, turn.offered
     choice = turn.choice
     if choice == "lainnya" and any("ketik" in label.casefold() for _, label in offered):
         turn.slots["_typing_for"] = state

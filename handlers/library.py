@@ -13,8 +13,8 @@ requests and reservations need the guest book first (online requirement: an acti
 | library.detail         | read / download / request / print | library.download, library.request,|
 |                        |                                   | library.reserve_day (via the      |
 |                        |                                   | guest book when it is missing)    |
-| library.download       | (sends the stamped PDF, then asks | rating.element                    |
-|                        | for a rating)                     |                                   |
+| library.download       | (sends the stamped PDF, then asks | rating.intro (hands on), or       |
+|                        | for a rating) next?               | library.query, menu.main          |
 | library.request        | (makes a PS ticket) next?         | library.query, menu.main          |
 | library.reserve_day    | which working day                 | library.reserve_time              |
 | library.reserve_time   | which hour                        | library.after                     |
@@ -206,7 +206,7 @@ def detail_text(turn: Turn, pub: Publication) -> str:
     return "\n".join(lines)
 
 
-def prompt_download(turn: Turn) -> None:
+def prompt_download(turn: Turn) -> str | None:
     pub, visitor = _publication(turn), turn.visitor
     download = Download(
         download_id=secrets.token_hex(8),
@@ -219,8 +219,10 @@ def prompt_download(turn: Turn) -> None:
         turn.t("lib_download_caption", title=pub.title, name=visitor.nama, id=download.download_id),
         attachment=Attachment(f"unduh/{download.download_id}", pdf_filename(pub.title)),
     )
-    if not rating.ask_now(turn, "perpustakaan", f"unduh/{download.download_id}"):
-        _after_options(turn, "lib_download_after")
+    if survey := rating.start(turn, "perpustakaan", f"unduh/{download.download_id}"):
+        return survey
+    _after_options(turn, "lib_download_after")
+    return None
 
 
 def prompt_request(turn: Turn) -> None:

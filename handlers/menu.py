@@ -5,7 +5,7 @@
 | menu.main   | which service            | info.service, registration.*, antrian.*,     |
 |             |                          | library.query,                               |
 |             |                          | data_request.need, consultation.*,           |
-|             |                          | complaint.category, rating.element,          |
+|             |                          | complaint.category, rating.intro,            |
 |             |                          | status.list, office.choose, language.choose  |
 """
 
@@ -46,7 +46,7 @@ ENTRIES = (
     "status",
     "kantor",
 )  # ten at most: a WhatsApp list holds 10 items; the language is in the welcome (a word)
-RELAYING = {"handover.active", "consultation.open", "complaint.submit"}  # only "menu" is a word
+RELAYING = {"handover.active"}  # only "menu" is a word
 TICKET_QUERY = re.compile(r"^/?(?:cek|status|tiket)(?:\s+([a-z]{2}-\d{4}-\d{8}-\d{4}))?$", re.I)
 DEEP_LINK = re.compile(r"^/start\s+(\d{4})$")  # t.me/<bot>?start=6106 picks the office
 # States not read by intents.mid_flow: they read free text themselves, or relay it to staff.

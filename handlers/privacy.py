@@ -39,20 +39,18 @@ ERASE_WORDS = {
 
 def word(turn: Turn, current: str, relaying: bool) -> str | None:
     """The state to enter for a privacy word in ``turn`` (``current`` is where the visitor is,
-    ``relaying`` whether it is a hand-over state); None when the text is none of them. A
-    hand-over goes on in ``handover.active`` (its opening states open a ticket when entered)."""
+    ``relaying`` whether it is a hand-over state); None when the text is none of them."""
     if turn.inbound.payload:
         return None
     said = " ".join(turn.text.casefold().strip(".!? ").split())
-    back = "handover.active" if relaying else current
     if said in SHOW_WORDS:
         show(turn)
         if relaying:  # no "you are talking to staff" after it
             turn.slots["handover_quiet"] = True
-        return back
+        return current
     if said in ERASE_WORDS:
         if current != "privacy.erase":
-            turn.slots["_return"] = back
+            turn.slots["_return"] = current
         turn.slots["privacy_kind"] = ERASE_WORDS[said]
         return "privacy.erase"
     return None

@@ -5,6 +5,7 @@ the office's IKM (``pstbot ikm``). Each service (``ref``) is asked about once.
 
 | state          | asks                            | goes to                      |
 |----------------|---------------------------------|------------------------------|
+| rating.intro   | (says what the survey is)       | rating.element               |
 | rating.element | U1 … U9: 1–4 (or its words),    | rating.element, rating.comment |
 |                | or skip, or stop                |                              |
 | rating.comment | a comment, or skip              | menu.main                    |
@@ -12,10 +13,12 @@ the office's IKM (``pstbot ikm``). Each service (``ref``) is asked about once.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.engine import Notice, Option, Reply, State, Turn
+from core.engine import Engine, Enter, Option, Reply, State, Turn
 from core.texts import Texts
 from storage.models import Rating, Visitor, utcnow
 
@@ -24,37 +27,31 @@ SCORES = ("1", "2", "3", "4")
 WORDS = {"lewati": "lewati", "skip": "lewati", "berhenti": "berhenti", "stop": "berhenti"}
 
 
-def begin(session: Session, visitor: Visitor, office_code: str, service: str, ref: str) -> bool:
-    """Open the survey for service ``ref`` unless the visitor was already asked about it; moves
-    the visitor's conversation to the first question. Returns True when a survey was opened."""
+def begin(
+    session: Session, visitor: Visitor, office_code: str, service: str, ref: str
+) -> dict[str, Any] | None:
+    """Record a survey of service ``ref`` unless the visitor was already asked about it.
+    Returns the slots the survey starts with, or None when asked before."""
     asked = session.scalars(
         select(Rating).where(Rating.visitor_id == visitor.id, Rating.ref == ref)
     ).first()
     if asked is not None:
-        return False
+        return None
     rating = Rating(visitor_id=visitor.id, office_code=office_code, service=service, ref=ref)
     session.add(rating)
     session.flush()
-    visitor.conversation.state = "rating.element"
-    visitor.conversation.slots = {"rating": {"id": rating.id, "element": 1}}
-    return True
+    return {"rating": {"id": rating.id, "element": 1}}
 
 
 def start(turn: Turn, service: str, ref: str) -> str | None:
-    """From inside a flow: open the survey and return its state, or None if already asked."""
-    if not begin(turn.session, turn.visitor, turn.office.code, service, ref):
+    """From inside a flow: open the survey and return the state that starts it (the
+    conversation's other slots are dropped), or None if already asked."""
+    slots = begin(turn.session, turn.visitor, turn.office.code, service, ref)
+    if slots is None:
         return None
-    turn.slots = turn.convo.slots  # begin() reset them for the survey
-    turn.say(turn.t("rating_intro"))
-    return "rating.element"
-
-
-def ask_now(turn: Turn, service: str, ref: str) -> bool:
-    """From a state's prompt: open the survey and ask its first question at once."""
-    if start(turn, service, ref) is None:
-        return False
-    prompt_element(turn)
-    return True
+    turn.slots.clear()
+    turn.slots.update(slots)
+    return "rating.intro"
 
 
 def question(texts: Texts, lang: str, element: int, channel: str) -> Reply:
@@ -80,21 +77,15 @@ def question(texts: Texts, lang: str, element: int, channel: str) -> Reply:
 
 
 def invite(
-    session: Session, visitor: Visitor, office_code: str, service: str, ref: str, texts: Texts
-) -> list[Notice]:
-    """From outside a conversation (staff closed a ticket): the survey's first question as a
-    notice, or nothing when the visitor was asked about ``ref`` before."""
-    if not begin(session, visitor, office_code, service, ref):
+    session: Session, visitor: Visitor, office_code: str, service: str, ref: str
+) -> list[Enter]:
+    """From outside a conversation (staff closed a ticket): the survey to start, whose intro and
+    first question reach the visitor as notices (class ``undangan_penilaian``); nothing when
+    the visitor was asked about ``ref`` before."""
+    slots = begin(session, visitor, office_code, service, ref)
+    if slots is None:
         return []
-    intro = Reply(texts.get(visitor.lang, "rating_intro"))
-    first = question(texts, visitor.lang, 1, visitor.channel)
-    offered = [[o.key, o.label] for o in first.options]  # what the answer is matched against
-    visitor.conversation.slots = {**visitor.conversation.slots, "_options": offered}
-    kind = "undangan_penilaian"
-    return [
-        Notice.to_visitor(visitor, intro, kind, ref),
-        Notice.to_visitor(visitor, first, kind, ref),
-    ]
+    return [Enter(visitor, "rating.intro", slots, "undangan_penilaian", ref)]
 
 
 def withdraw(session: Session, visitor: Visitor, ref: str | None) -> None:
@@ -108,7 +99,12 @@ def withdraw(session: Session, visitor: Visitor, ref: str | None) -> None:
     if rating is None or rating.ref != ref or rating.answered_at is not None:
         return
     session.delete(rating)
-    convo.state, convo.slots = "", {}  # the next message is greeted and shown the menu
+    Engine.restart(visitor)  # the next message is greeted and shown the menu
+
+
+def prompt_intro(turn: Turn) -> str:
+    turn.say(turn.t("rating_intro"))
+    return "rating.element"
 
 
 def prompt_element(turn: Turn) -> None:
@@ -168,6 +164,7 @@ def _rating(turn: Turn) -> Rating:
 
 
 STATES = {
+    "rating.intro": State(prompt_intro),
     "rating.element": State(prompt_element, handle_element),
     "rating.comment": State(prompt_comment, handle_comment),
 }

@@ -61,7 +61,7 @@ def to_menu(turn: Turn) -> str:
     read as a choice of the main menu instead of being dropped."""
     if turn.choice == "menu" or not turn.text:
         return "menu.main"
-    turn.slots["_options"] = [[key, turn.t(f"menu_{key}")] for key in menu.ENTRIES]
+    turn.offer([Option(key, turn.t(f"menu_{key}")) for key in menu.ENTRIES])
     return menu.handle_main(turn)
 
 

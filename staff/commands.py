@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.address import Address
-from core.engine import Inbound, Notice, Reply
+from core.engine import Enter, Inbound, Notice, Reply
 from core.texts import Texts
 from handlers import handover, privacy
 from office.config import Office, PstConfig
@@ -45,7 +45,7 @@ class Desk:
     ):
         self.session, self.inbound, self.office, self.texts = session, inbound, office, texts
         self.email = email  # whether an email sender exists
-        self.notices: list[Notice] = []
+        self.notices: list[Notice | Enter] = []  # and the flows staff actions start
 
     def t(self, key: str, **values) -> str:
         return self.texts.get("id", key, **values)
@@ -77,11 +77,11 @@ class Desk:
 
 def command_handler(
     pst: PstConfig, texts: Texts, email: bool = False
-) -> Callable[[Session, Inbound], list[Notice]]:
+) -> Callable[[Session, Inbound], list[Notice | Enter]]:
     """The function the engine runs for a staff chat message; ``email``: whether notices can
     go by email (an SMTP sender is configured)."""
 
-    def run(session: Session, inbound: Inbound) -> list[Notice]:
+    def run(session: Session, inbound: Inbound) -> list[Notice | Enter]:
         office = next((o for o in pst.offices if str(o.staff_chat_id) == inbound.chat_id), None)
         if office is None:
             return []  # a group that is no office's staff chat
@@ -160,7 +160,9 @@ def _line(desk: Desk, ticket: Ticket, now: dt.datetime) -> str:
     return f"{ticket.number} · {ticket.status}{due}{who} · {ticket.summary[:60]}"
 
 
-def _act(desk: Desk, args: list[str], action: Callable[[Ticket], list[Notice]]) -> Ticket | None:
+def _act(
+    desk: Desk, args: list[str], action: Callable[[Ticket], list[Notice | Enter]]
+) -> Ticket | None:
     """Run ``action`` on the ticket named first in ``args``; answer in the chat when there is no
     such ticket or the action is refused. Returns the ticket acted on, or None."""
     ticket = desk.ticket(args[0]) if args else None
@@ -186,7 +188,7 @@ def take(desk: Desk, args: list[str]) -> None:
 def ready(desk: Desk, args: list[str]) -> None:
     file_path = desk.inbound.file_path
 
-    def mark_ready(ticket: Ticket) -> list[Notice]:
+    def mark_ready(ticket: Ticket) -> list[Notice | Enter]:
         if desk.inbound.file_too_big:
             raise actions.Refused("staff_file_too_big", number=ticket.number)
         if not file_path and ticket.status in OPEN:

@@ -2,9 +2,9 @@
 both the staff Telegram commands (``staff/commands.py``) and the web desk (``desk/``).
 
 Each action changes the ticket (status history included) and returns the notices for the
-visitor; the caller runs it inside the engine's transaction (``Engine.handle_staff`` or
-``Engine.run_job``), which writes them to the outbox. An action that cannot be done raises
-:class:`Refused` naming the staff text that says why.
+visitor (and the rating survey to start, an ``Enter``); the caller runs it inside the engine's
+transaction (``Engine.handle_staff`` or ``Engine.run_job``), which writes them to the outbox.
+An action that cannot be done raises :class:`Refused` naming the staff text that says why.
 
 | action  | from status             | to status  | the visitor is told                         |
 |---------|-------------------------|------------|---------------------------------------------|
@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.address import Address
-from core.engine import Notice, Reply
+from core.engine import Enter, Notice, Reply
 from core.texts import Texts
 from handlers import handover, rating
 from office.config import Office
@@ -77,7 +77,7 @@ def ready(
     file_path: str,
     texts: Texts,
     email: bool = False,
-) -> list[Notice]:
+) -> list[Notice | Enter]:
     """Set an open ``ticket`` ``siap`` with the data file (``file_path`` under the tickets
     folder) and send the visitor the "data ready" notice with it; ask for a rating unless the
     file is held until the visitor answers (see :func:`deliver_ready`; ``email``: whether an
@@ -90,9 +90,7 @@ def ready(
     ticket.details = {**ticket.details, "file": file_path}
     ticket.move("siap", actor=actor)
     notices = deliver_ready(texts, ticket, email)
-    notices += rating.invite(
-        session, ticket.visitor, office.code, "permintaan_data", ticket.number, texts
-    )
+    notices += rating.invite(session, ticket.visitor, office.code, "permintaan_data", ticket.number)
     return notices
 
 
@@ -111,7 +109,9 @@ def refuse(ticket: Ticket, actor: str, reason: str, texts: Texts) -> list[Notice
     return [_visitor_notice(texts, ticket, "notice_refused", reason=reason)]
 
 
-def close(session: Session, office: Office, ticket: Ticket, by: str, texts: Texts) -> list[Notice]:
+def close(
+    session: Session, office: Office, ticket: Ticket, by: str, texts: Texts
+) -> list[Notice | Enter]:
     """Close ``ticket`` as staff member ``by``: a consultation or complaint through the hand-over
     close (topic and visitor told, rating asked); any other ticket not yet final is set
     ``selesai`` quietly.

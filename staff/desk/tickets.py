@@ -18,7 +18,7 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from core.address import Address
-from core.engine import Notice, Reply
+from core.engine import Enter, Notice, Reply
 from handlers.handover import topic
 from office.config import Office
 from office.workdays import working_days_left
@@ -178,13 +178,13 @@ def _messages(db: Session, office: Office, ticket: Ticket) -> list[tuple[dt.date
     return shown
 
 
-def _act(number: str, action: Callable[[Session, Office, Ticket], list[Notice]], done: str):
+def _act(number: str, action: Callable[[Session, Office, Ticket], list[Notice | Enter]], done: str):
     """Run ``action`` on ticket ``number`` in the engine's transaction (its notices go to the
     outbox and are delivered), post ``done`` (a staff text) to the office's staff chat, flash
     the outcome and go back to the ticket page."""
     svc = service()
 
-    def job(db: Session) -> list[Notice]:
+    def job(db: Session) -> list[Notice | Enter]:
         t = _ticket(db, number)
         office = svc.pst.office(t.office_code)
         notices = action(db, office, t)
