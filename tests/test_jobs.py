@@ -207,11 +207,11 @@ def test_a_sweep_over_300_tickets_commits_in_batches_and_frees_the_database_betw
         notices.extend(new)
         return {(n.channel, n.chat_id) for n in new}
 
-    jobs.Jobs(db, pst, Texts.load(), write).sweep()
+    jobs.Jobs(db, pst, Texts.load(), write, batch=50).sweep()
     monkeypatch.undo()
 
-    assert max(loaded) <= jobs.BATCH  # no transaction holds more than one batch of tickets
-    assert sum(loaded) == 300 and len(loaded) >= 300 // jobs.BATCH
+    assert max(loaded) <= 50  # no transaction holds more than one batch of tickets
+    assert sum(loaded) == 300 and len(loaded) >= 300 // 50
     # Between every two batches a webhook's write went through at once (tickets still due).
     assert [left for left in probes if 0 < left < 300] == [250, 200, 150, 100, 50]
     with db.transaction() as session:
