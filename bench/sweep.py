@@ -31,9 +31,9 @@ sys.path[0] = str(ROOT)  # the packages, not this folder (bench/nlu.py would sha
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.orm import configure_mappers  # noqa: E402
 
-from bot.config import load_config  # noqa: E402
 from bot.service import Service  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from office.config import load_config  # noqa: E402
 from storage.models import Conversation, Ticket, TicketEvent, Visitor, utcnow  # noqa: E402
 
 OFFICE = "1905"  # promises an answer time for consultations (config.yaml)

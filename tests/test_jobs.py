@@ -1,4 +1,4 @@
-"""The scheduled ticket jobs (handlers/jobs.py): the timers moved out of ``details`` by migration
+"""The scheduled ticket jobs (staff/jobs.py): the timers moved out of ``details`` by migration
 0011, the working-day rules as SQL bounds, and a sweep that works in batches."""
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import func, select
 
-from bot.config import Service, load_config
-from bot.texts import Texts
-from bot.workdays import (
+from core.texts import Texts
+from office.config import Layanan, load_config
+from office.workdays import (
     closing_time,
     is_working_day,
     previous_working_day,
     working_days_from,
 )
-from handlers import jobs
+from staff import jobs
 from storage.db import MIGRATIONS, Database, make_engine
 from storage.models import Conversation, Ticket, Visitor, utcnow
 
@@ -126,7 +126,7 @@ def test_migration_moves_timers_and_flags_out_of_details_and_back(database_url: 
 
 
 OFFICES = load_config(Path(__file__).resolve().parents[1] / "config.yaml").offices
-ANSWERING = [o for o in OFFICES if o.deadline_days(Service.KONSULTASI)]  # promise an answer time
+ANSWERING = [o for o in OFFICES if o.deadline_days(Layanan.KONSULTASI)]  # promise an answer time
 
 
 @pytest.mark.parametrize("office", OFFICES, ids=lambda office: office.code)
@@ -147,7 +147,7 @@ def test_due_reminder_bound_matches_the_working_day_before_the_due_date(office) 
 
 @pytest.mark.parametrize("office", ANSWERING, ids=lambda office: office.code)
 def test_unanswered_bound_matches_the_answer_time_in_working_days(office) -> None:
-    days = office.deadline_days(Service.KONSULTASI)
+    days = office.deadline_days(Layanan.KONSULTASI)
     for n in range(0, 365, 2):
         today = dt.date(2026, 1, 1) + dt.timedelta(days=n)
         now = _utc(dt.datetime.combine(today, dt.time(10), office.tz))
