@@ -72,6 +72,8 @@ class Jobs:
                 tickets = session.scalars(page.with_for_update()).all()
                 notices = [notice for ticket in tickets for notice in act(session, ticket)]
                 chats |= self.write(session, [], notices)
+            # A short page is the last; one PostgreSQL shortened (a locked row stopped being
+            # due meanwhile) ends the job early, and the next sweep goes on.
             if len(tickets) < self.batch:
                 return chats
             after = tickets[-1].id
