@@ -26,9 +26,9 @@ from core.engine import Engine, Inbound, Reply
 from core.outbox import Courier
 from core.texts import Texts
 from core.window import WindowGate
-from handlers import handover, rating
+from handlers import rating
 from office.config import PstConfig
-from staff import commands
+from staff import commands, jobs
 from storage.db import Database, migrate, schema_behind
 from storage.models import Publication, Ticket
 
@@ -131,6 +131,7 @@ class Service:
         gate = WindowGate(pst, self.texts, self.engine.write, rating.withdraw)
         self.courier = Courier(self.db, self.senders, settings.outbox_backoff_seconds, gate=gate)
         self.engine.data_dir = settings.data_dir
+        self.jobs = jobs.Jobs(self.db, pst, self.texts, self.engine.write)
         self.staff_command = commands.command_handler(
             pst, self.texts, email=email.CHANNEL in self.senders
         )
@@ -248,13 +249,10 @@ class Service:
         return relative
 
     def sweep(self) -> None:
-        """The scheduled timers: due-date reminders and overdue alerts for staff, and the
-        seven-day close of idle consultations (with the warning the day before)."""
-        for job in (commands.reminders, handover.idle_sweep):
-            for channel, chat_id in self.engine.run_job(
-                partial(job, pst=self.pst, texts=self.texts)
-            ):
-                self.courier.kick(channel, chat_id)
+        """The scheduled ticket timers (:mod:`staff.jobs`): due-date reminders and overdue
+        alerts for staff, reminders of unanswered consultations, and the seven-day close of
+        idle consultations (with the warning the day before)."""
+        self._kick(self.jobs.sweep())
 
     def purge(self, dry_run: bool = False) -> dict[str, int]:
         """The retention job (:class:`core.privacy.Purge`, each office's ``retensi``): erase

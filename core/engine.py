@@ -422,11 +422,14 @@ class Engine:
                 rows.append((own, method, payload))
         return self.write(session, rows, turn.notices)
 
-    def write(self, session: Session, rows: list, notices: list[Notice]) -> set[tuple[str, str]]:
+    def write(
+        self, session: Session, rows: list, notices: Sequence[Notice | Enter]
+    ) -> set[tuple[str, str]]:
         """Add ``rows`` (``((channel, chat_id), method, payload)``) and the rendered ``notices``
-        to the outbox in ``session``; returns the chats given something to deliver."""
+        to the outbox in ``session`` (the flows they start, :class:`Enter`, run in place);
+        returns the chats given something to deliver."""
         added = [(chat, method, payload, None, None) for chat, method, payload in rows]
-        for n in notices:
+        for n in self._entered(session, notices):
             for method, payload in self.render(n.channel, n.chat_id, n.reply_from, n.lang, n.reply):
                 added.append(((n.channel, n.chat_id), method, payload, n.kind, n.ref))
         for (channel, chat_id), method, payload, kind, ref in added:
@@ -459,7 +462,7 @@ class Engine:
         """Run a scheduled ``job`` in one transaction and write its notices to the outbox (the
         flows it starts, :class:`Enter`, run in place)."""
         with self.db.transaction() as session:
-            return self.write(session, [], self._entered(session, job(session)))
+            return self.write(session, [], job(session))
 
     def handle_staff(
         self,
@@ -473,8 +476,7 @@ class Engine:
         with self.db.transaction() as session:
             if not first_delivery(session, inbound, parked):
                 return set()
-            notices = self._entered(session, command(session, inbound))
-            return self.write(session, _callback_answer(inbound), notices)
+            return self.write(session, _callback_answer(inbound), command(session, inbound))
 
 
 def _callback_answer(inbound: Inbound) -> list[tuple[tuple[str, str], str, dict[str, Any]]]:

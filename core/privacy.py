@@ -159,13 +159,12 @@ def export(session: Session, visitor: Visitor, pst: PstConfig) -> dict[str, Any]
 
 
 def _ticket(ticket: Ticket) -> dict[str, Any]:
-    private = {"last_visitor_at", "last_staff_at", "warned", "staff_reminded", "held", "file"}
     return {
         "nomor": ticket.number,
         "jenis": ticket.kind,
         "status": ticket.status,
         "ringkasan": ticket.summary,
-        "rincian": {k: v for k, v in ticket.details.items() if k not in private},
+        "rincian": {k: v for k, v in ticket.details.items() if k != "file"},
         "dibuat_pada": _iso(ticket.created_at),
         "batas_waktu": _iso(ticket.due_at),
         "riwayat": [

@@ -4,9 +4,8 @@ comes back to the visitor, labelled as a PST officer's.
 
 While relaying, the bot interprets only ``selesai``/``done`` (close) and ``menu`` (leave; the
 ticket stays open and staff answers still arrive). Closing — by the visitor, by staff with
-``/selesai``, or after seven idle days (Bangka Selatan standard, online procedure step 16:
-"…tidak merespon kembali selama 7 (tujuh) hari") — tells both sides, closes the topic and asks
-for a rating.
+``/selesai``, or after seven idle days (:mod:`staff.jobs`) — tells both sides, closes the
+topic and asks for a rating.
 
 | state           | does                                   | goes to                      |
 |-----------------|----------------------------------------|------------------------------|
@@ -25,15 +24,13 @@ from core.engine import Attachment, Enter, Notice, Reply, State, Turn
 from core.privacy import mask_email, mask_phone
 from core.texts import Texts
 from handlers import rating
-from office.config import Layanan, Office, PstConfig
+from office.config import Office
 from office.dates import shown_moment
-from office.workdays import next_opening, working_days_from
+from office.workdays import next_opening
 from storage.models import Ticket, Visitor, utcnow
 
 OPEN = ("baru", "diproses")
 CLOSE_WORDS = {"selesai", "done"}  # the visitor closes the hand-over (Indonesian, English)
-IDLE_CLOSE = dt.timedelta(days=7)
-IDLE_WARN = dt.timedelta(days=6)
 
 
 def topic(office: Office, ticket: Ticket) -> Address:
@@ -46,7 +43,7 @@ def open_thread(turn: Turn, ticket: Ticket, first_message: str) -> None:
     visitor a person will answer (and when, outside opening hours); the opening prompt then
     hands on to ``handover.active``, which says nothing more on entering."""
     office, v = turn.office, turn.visitor
-    ticket.details = {**ticket.details, "last_visitor_at": utcnow().isoformat()}
+    ticket.last_visitor_at = utcnow()
     header = turn.texts.get(
         "id",
         f"staff_topic_{ticket.kind}",
@@ -109,7 +106,7 @@ def handle_active(turn: Turn) -> str:
         return "menu.main"
     if turn.text.casefold().strip(".! ") in CLOSE_WORDS:
         return close_by_visitor(turn, ticket)
-    ticket.details = {**ticket.details, "last_visitor_at": utcnow().isoformat(), "warned": False}
+    ticket.last_visitor_at, ticket.idle_warned = utcnow(), False
     relay_to_topic(turn, ticket, turn.inbound.text, turn.inbound.file_path, turn.inbound.file_name)
     turn.slots["handover_quiet"] = True  # a chat, not a form: no re-prompt after each message
     return "handover.active"
@@ -133,7 +130,7 @@ def relay_from_staff(
     ticket: Ticket, text: str, file_path: str | None, file_name: str | None, texts: Texts
 ) -> list[Notice]:
     """A staff message from the topic to the visitor, on the visitor's channel."""
-    ticket.details = {**ticket.details, "last_staff_at": utcnow().isoformat()}
+    ticket.last_staff_at = utcnow()
     if ticket.status == "baru":
         ticket.move("diproses")
     visitor = ticket.visitor
@@ -169,51 +166,6 @@ def close_by_visitor(turn: Turn, ticket: Ticket) -> str:
     turn.slots.pop("handover", None)
     turn.say(turn.t("handover_closed_by_you", number=ticket.number))
     return rating.start(turn, _service(ticket), ticket.number) or "menu.main"
-
-
-def idle_sweep(session: Session, pst: PstConfig, texts: Texts) -> list[Notice | Enter]:
-    """Scheduled: warn a visitor on day 6 without an answer to staff, close on day 7; never
-    close a consultation whose last message is the visitor's, unanswered — remind staff of it
-    once after 3 working days instead."""
-    now, notices = utcnow(), []
-    tickets = session.scalars(  # locked: a staff answer meanwhile waits, nothing doubles
-        select(Ticket).where(Ticket.kind == "KS", Ticket.status.in_(OPEN)).with_for_update()
-    ).all()
-    for ticket in tickets:
-        office = pst.office(ticket.office_code)
-        visitor_at = dt.datetime.fromisoformat(ticket.details["last_visitor_at"])
-        staff_at = ticket.details.get("last_staff_at")
-        if staff_at is None or visitor_at > dt.datetime.fromisoformat(staff_at):
-            notices += _remind_unanswered(office, ticket, visitor_at, texts)
-            continue
-        idle = now - dt.datetime.fromisoformat(staff_at)
-        if idle >= IDLE_CLOSE:
-            notices += close(session, office, ticket, texts, "sistem", "handover_closed_idle")
-        elif idle >= IDLE_WARN and not ticket.details.get("warned"):
-            ticket.details = {**ticket.details, "warned": True}
-            warning = Reply(
-                texts.get(ticket.visitor.lang, "handover_idle_warning", number=ticket.number)
-            )
-            notices.append(
-                Notice.to_visitor(ticket.visitor, warning, "pengingat_tutup", ticket.number)
-            )
-    return notices
-
-
-def _remind_unanswered(
-    office: Office, ticket: Ticket, since: dt.datetime, texts: Texts
-) -> list[Notice]:
-    answer_days = office.deadline_days(Layanan.KONSULTASI)
-    if ticket.details.get("staff_reminded") or not answer_days:  # no time promised: no alarm
-        return []
-    start = since.replace(tzinfo=dt.UTC).astimezone(office.tz).date()
-    days = working_days_from(office, start + dt.timedelta(days=1))
-    deadline = [next(days) for _ in range(answer_days)][-1]
-    if dt.datetime.now(office.tz).date() <= deadline:
-        return []
-    ticket.details = {**ticket.details, "staff_reminded": True}
-    text = texts.get("id", "staff_unanswered", number=ticket.number, days=answer_days)
-    return [Notice(Address.staff(office.staff_chat_id), Reply(text))]
 
 
 def ticket_file(path: str | None, name: str | None = None) -> Attachment | None:

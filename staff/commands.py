@@ -31,7 +31,6 @@ from core.engine import Enter, Inbound, Notice, Reply
 from core.texts import Texts
 from handlers import handover, privacy
 from office.config import Office, PstConfig
-from office.workdays import previous_working_day
 from staff import ticket_actions as actions
 from staff.ticket_actions import OPEN
 from storage.models import Ticket, utcnow
@@ -215,36 +214,6 @@ def refuse(desk: Desk, args: list[str]) -> None:
 
     if ticket := _act(desk, args, refuse_it):
         desk.answer("staff_refused", number=ticket.number)
-
-
-def reminders(session: Session, pst: PstConfig, texts: Texts) -> list[Notice]:
-    """Staff reminders for open tickets with a due date: once on the working day before it is
-    due, and an alert once it is overdue (both in the office's staff chat)."""
-    now = utcnow()
-    notices = []
-    open_tickets = session.scalars(  # consultations have their own timers (handover.py)
-        select(Ticket)
-        .where(Ticket.status.in_(OPEN), Ticket.due_at.is_not(None), Ticket.kind != "KS")
-        .with_for_update()  # flags are set once even if two sweeps overlapped
-    ).all()
-    for ticket in open_tickets:
-        office = pst.office(ticket.office_code)
-        if office.staff_chat_id is None:
-            continue
-        due = ticket.due_at.replace(tzinfo=dt.UTC).astimezone(office.tz)
-        shown = format_date(due.date(), "full", locale="id")
-        if now > ticket.due_at:
-            flag, key = "overdue_alerted", "staff_overdue_alert"
-        elif dt.datetime.now(office.tz).date() >= previous_working_day(office, due.date()):
-            flag, key = "reminded", "staff_due_reminder"
-        else:
-            continue
-        if ticket.details.get(flag):
-            continue
-        ticket.details = {**ticket.details, flag: True}
-        text = texts.get("id", key, number=ticket.number, due=shown, summary=ticket.summary[:80])
-        notices.append(Notice(Address.staff(office.staff_chat_id), Reply(text)))
-    return notices
 
 
 COMMANDS = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -152,10 +152,16 @@ class Outbox(Base):
 class Ticket(Base):
     """A service ticket (data request ``PD``, consultation ``KS``, complaint ``PG`` …).
 
-    ``number`` is what the visitor and staff quote; ``due_at`` is in UTC.
+    ``number`` is what the visitor and staff quote; ``due_at`` is in UTC. ``details`` holds
+    what the visitor asked (and the data file sent); the scheduled jobs' timers and once-only
+    flags are columns, so that :mod:`staff.jobs` selects the due tickets in SQL:
+    ``last_visitor_at``/``last_staff_at`` (hand-over messages), ``idle_warned`` (told the
+    consultation closes tomorrow), ``unanswered_reminded`` (staff reminded of an unanswered
+    consultation), ``due_reminded`` and ``overdue_alerted`` (staff told of the due date).
     """
 
     __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_status_kind", "status", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -170,6 +176,12 @@ class Ticket(Base):
     due_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    last_visitor_at: Mapped[dt.datetime | None]
+    last_staff_at: Mapped[dt.datetime | None]
+    idle_warned: Mapped[bool] = mapped_column(default=False, server_default=false())
+    unanswered_reminded: Mapped[bool] = mapped_column(default=False, server_default=false())
+    due_reminded: Mapped[bool] = mapped_column(default=False, server_default=false())
+    overdue_alerted: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     visitor: Mapped[Visitor] = relationship()
     events: Mapped[list[TicketEvent]] = relationship(
