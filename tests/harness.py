@@ -11,7 +11,6 @@ import itertools
 import os
 import re
 import socket
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,12 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
-from werkzeug.serving import make_server
 
 from bot.app import create_app
 from bot.service import Service
 from bot.settings import load_settings
 from storage.models import Outbox
-from tests.fakes import FakeTelegram, FakeTwilio
+from tests.fakes import FakeTelegram, FakeTwilio, HttpServer, http
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 TWILIO_SID = "AC" + "a1" * 16
@@ -56,18 +54,15 @@ class RunningBot:
         self.service = Service(settings, pst)
         self.service.start_scheduler()
         port = int(self.url.rsplit(":", 1)[1])
-        self._server = make_server("127.0.0.1", port, create_app(self.service), threaded=True)
         # Requests still being answered (a fake's status callback) finish before the service
-        # closes its connections: server_close() joins non-daemon request threads.
-        self._server.daemon_threads = False
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        # closes its connections: the server joins its request threads on stop.
+        self._server = HttpServer(
+            create_app(self.service), port, join_requests=True, quiet=False, name="pstbot-server"
+        )
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._server.stop()
         self.service.close()
 
     def restart(self) -> None:
@@ -91,6 +86,33 @@ class RunningBot:
             if time.monotonic() > deadline:
                 raise AssertionError(f"outbox of {channel} {chat_id} not delivered in {timeout}s")
             time.sleep(0.02)
+
+
+def message_update(sender: dict[str, Any], chat: dict[str, Any], text: str, **fields: Any):
+    """A real-shaped Telegram ``Update`` carrying a message of ``sender`` in ``chat``: ``text``,
+    or with a ``document`` in ``fields`` its caption; a leading ``/command`` is marked as a
+    ``bot_command`` entity, as Telegram does. Other ``fields`` go into the message."""
+    message = {
+        "message_id": next(_ids) % 100_000,
+        "from": sender,
+        "chat": chat,
+        "date": int(time.time()),
+        **fields,
+    }
+    key = "caption" if "document" in fields else "text"
+    message[key] = text
+    if text.startswith("/"):
+        command = {"offset": 0, "length": len(text.split()[0]), "type": "bot_command"}
+        message["caption_entities" if key == "caption" else "entities"] = [command]
+    return {"update_id": next(_ids), "message": message}
+
+
+def post_update(bot: RunningBot, update: Any, secret: str | None = None) -> httpx.Response:
+    """POST ``update`` to the bot's Telegram webhook as Telegram does, with the webhook secret
+    (or ``secret``)."""
+    secret = bot.env["TELEGRAM_WEBHOOK_SECRET"] if secret is None else secret
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+    return http.post(f"{bot.url}/webhook/telegram", json=update, headers=headers)
 
 
 class _Visitor:
@@ -186,24 +208,12 @@ class TelegramVisitor(_Visitor):
 
     def post(self, update: Any, secret: str | None = None) -> httpx.Response:
         """POST an update to the webhook as Telegram does."""
-        headers = {"X-Telegram-Bot-Api-Secret-Token": self.secret if secret is None else secret}
-        return httpx.post(f"{self.bot.url}/webhook/telegram", json=update, headers=headers)
+        return post_update(self.bot, update, secret)
 
     def message_update(self, text: str) -> dict[str, Any]:
         """A real-shaped ``Update`` carrying a private text message."""
         chat = {"id": self.user["id"], "first_name": self.user["first_name"], "type": "private"}
-        message = {
-            "message_id": next(_ids) % 100_000,
-            "from": self.user,
-            "chat": chat,
-            "date": int(time.time()),
-            "text": text,
-        }
-        if text.startswith("/"):
-            message["entities"] = [
-                {"offset": 0, "length": len(text.split()[0]), "type": "bot_command"}
-            ]
-        return {"update_id": next(_ids), "message": message}
+        return message_update(self.user, chat, text)
 
     def says(self, text: str) -> httpx.Response:
         self._said(text)
@@ -287,7 +297,7 @@ class WhatsAppVisitor(_Visitor):
         url = f"{self.bot.url}/webhook/whatsapp"
         if signature is None:
             signature = self.validator.compute_signature(url, form)
-        return httpx.post(url, data=form, headers={"X-Twilio-Signature": signature})
+        return http.post(url, data=form, headers={"X-Twilio-Signature": signature})
 
     def says(self, text: str, media: tuple[str, str] | None = None) -> httpx.Response:
         """Send ``text``, optionally with ``media`` = (MediaUrl0, content type)."""
@@ -343,23 +353,10 @@ class StaffMember:
         """Post a message (a command, or an answer inside forum topic ``topic``), optionally
         with a document (the text then is its caption)."""
         chat = {"id": self.chat_id, "title": "PST staff", "type": "supergroup", "is_forum": True}
-        message = {
-            "message_id": next(_ids) % 100_000,
-            "from": self.user,
-            "chat": chat,
-            "date": int(time.time()),
-        }
+        fields: dict[str, Any] = {"document": document} if document else {}
         if topic is not None:
-            message.update(message_thread_id=topic, is_topic_message=True)
-        command = text.startswith("/")
-        entity = [{"offset": 0, "length": len(text.split()[0]), "type": "bot_command"}] * command
-        if document:
-            message.update(document=document, caption=text, caption_entities=entity)
-        else:
-            message.update(text=text, entities=entity)
-        update = {"update_id": next(_ids), "message": message}
-        headers = {"X-Telegram-Bot-Api-Secret-Token": self.bot.env["TELEGRAM_WEBHOOK_SECRET"]}
-        response = httpx.post(f"{self.bot.url}/webhook/telegram", json=update, headers=headers)
+            fields.update(message_thread_id=topic, is_topic_message=True)
+        response = post_update(self.bot, message_update(self.user, chat, text, **fields))
         assert response.status_code == 200, response.text
         return response
 
