@@ -7,13 +7,16 @@ PostgreSQL server at 127.0.0.1:5432 (``PSTBOT_TEST_POSTGRES`` overrides the serv
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import shutil
 import socket
+import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx._transports.default as httpx_transports
 import pytest
 from aiosmtpd.controller import Controller
 from apscheduler.job import Job
@@ -80,6 +83,30 @@ def _coalesced_run_times(job: Job, now: dt.datetime) -> list[dt.datetime]:
 def scheduler_catches_up_at_once() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Job, "_get_run_times", _coalesced_run_times)
+        yield
+
+
+_new_ssl_context = httpx_transports.create_ssl_context
+
+
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    return _new_ssl_context()
+
+
+def _shared_ssl_context(verify: Any = True, cert: Any = None, trust_env: bool = True):
+    """httpx's ``create_ssl_context``, the default context made once. Every httpx client loads
+    the CA store (~0.1 s on a busy machine), and python-telegram-bot makes two per service;
+    the tests never leave 127.0.0.1 over plain HTTP, so the context is never even used."""
+    if verify is True and cert is None and trust_env:
+        return _default_ssl_context()
+    return _new_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_ssl_context() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(httpx_transports, "create_ssl_context", _shared_ssl_context)
         yield
 
 

@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], Any], seconds: float = 10, what: str = "condition") -> None:
+    """Return as soon as ``condition()`` is true; fail after ``seconds`` (a fixed sleep either
+    waits too long or, on a busy machine, not long enough)."""
+    deadline, pause = time.monotonic() + seconds, 0.002
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {seconds} s")
+        time.sleep(pause)
+        pause = min(2 * pause, 0.02)  # most waits end within milliseconds: look soon, then less
 
 
 class RunningBot:
@@ -81,11 +93,9 @@ class RunningBot:
 
     def wait_delivered(self, channel: str, chat_id: str, timeout: float = 15) -> None:
         """Wait until every outbox row of the chat is sent; fail after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while self.pending(channel, chat_id):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"outbox of {channel} {chat_id} not delivered in {timeout}s")
-            time.sleep(0.02)
+        wait_until(
+            lambda: not self.pending(channel, chat_id), timeout, f"outbox of {channel} {chat_id}"
+        )
 
 
 def message_update(sender: dict[str, Any], chat: dict[str, Any], text: str, **fields: Any):
