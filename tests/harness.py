@@ -56,22 +56,31 @@ class RunningBot:
 
     def __init__(self, env: dict[str, Any]) -> None:
         self.env = env
+        self.url = env.get("PUBLIC_BASE_URL", "")
         self.service: Service | None = None
 
     def start(self) -> RunningBot:
-        if "PUBLIC_BASE_URL" not in self.env:
-            self.env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{free_port()}"
-        self.url = self.env["PUBLIC_BASE_URL"]
-        settings, pst = load_settings(**self.env)
-        self.service = Service(settings, pst)
-        self.service.start_scheduler()
-        port = int(self.url.rsplit(":", 1)[1])
-        # Requests still being answered (a fake's status callback) finish before the service
-        # closes its connections: the server joins its request threads on stop.
+        """Serve on the port of ``PUBLIC_BASE_URL`` (first: a free one, then kept). The port is
+        bound before the service is made (its links carry the URL), so that no other test
+        process (pytest-xdist) takes it in between; requests still being answered (a fake's
+        status callback) finish before the service closes its connections."""
+        port = int(self.env["PUBLIC_BASE_URL"].rsplit(":", 1)[1]) if self.url else 0
         self._server = HttpServer(
-            create_app(self.service), port, join_requests=True, quiet=False, name="pstbot-server"
+            self._dispatch, port, join_requests=True, quiet=False, name="pstbot-server"
         )
+        self.url = self.env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{self._server.port}"
+        try:
+            settings, pst = load_settings(**self.env)
+            self.service = Service(settings, pst)
+            self.service.start_scheduler()
+        except BaseException:
+            self._server.stop()
+            raise
+        self._app = create_app(self.service)
         return self
+
+    def _dispatch(self, environ: dict[str, Any], start_response: Callable) -> Any:
+        return self._app(environ, start_response)
 
     def stop(self) -> None:
         self._server.stop()
