@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
+from werkzeug.exceptions import ServiceUnavailable
 
 from bot.app import create_app
 from bot.service import Service
@@ -58,6 +59,7 @@ class RunningBot:
         self.env = env
         self.url = env.get("PUBLIC_BASE_URL", "")
         self.service: Service | None = None
+        self._app: Callable | None = None
 
     def start(self) -> RunningBot:
         """Serve on the port of ``PUBLIC_BASE_URL`` (first: a free one, then kept). The port is
@@ -80,9 +82,14 @@ class RunningBot:
         return self
 
     def _dispatch(self, environ: dict[str, Any], start_response: Callable) -> Any:
-        return self._app(environ, start_response)
+        """The service's app; 503 while there is none (starting, or restarting on the same
+        port): a late status callback must not reach a closed service, whose disposed
+        database would open a connection that no one closes."""
+        app = self._app or ServiceUnavailable()
+        return app(environ, start_response)
 
     def stop(self) -> None:
+        self._app = None
         self._server.stop()
         self.service.close()
 
