@@ -6,19 +6,28 @@ PostgreSQL server at 127.0.0.1:5432 (``PSTBOT_TEST_POSTGRES`` overrides the serv
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import os
+import shutil
 import socket
-import uuid
+import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
+import httpx._transports.default as httpx_transports
 import pytest
 from aiosmtpd.controller import Controller
+from apscheduler.job import Job
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
 
+from catalogue.samples import ensure_sample_files
 from office.config import load_config
 from storage.db import Database, migrate
+from storage.models import Publication
+from tests.databases import PostgresTemplates, SqliteTemplates
 from tests.fakes import FakeTelegram, FakeTwilio
 from tests.fakes.smtp import Recorder
 from tests.harness import (
@@ -48,6 +57,57 @@ def only_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(sock, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+_all_run_times = Job._get_run_times
+
+
+def _coalesced_run_times(job: Job, now: dt.datetime) -> list[dt.datetime]:
+    """APScheduler's ``Job._get_run_times`` for a coalescing interval job that is far behind:
+    only the latest missed run time, the one APScheduler keeps of the list when coalescing.
+    It walks the missed runs one interval at a time, and a test travelling days ahead
+    (time_machine) with the outbox retried every 0.3 s kept the scheduler thread busy for
+    seconds. The jobs run exactly as before."""
+    trigger, due = job.trigger, job.next_run_time
+    plain = isinstance(trigger, IntervalTrigger) and not (trigger.jitter or trigger.end_date)
+    if not (job.coalesce and plain and due):
+        return _all_run_times(job, now)
+    missed = (now.timestamp() - due.timestamp()) // trigger.interval_length
+    if missed < 1:
+        return _all_run_times(job, now)
+    last = due.timestamp() + missed * trigger.interval_length
+    return [dt.datetime.fromtimestamp(last, tz=trigger.timezone)]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def scheduler_catches_up_at_once() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Job, "_get_run_times", _coalesced_run_times)
+        yield
+
+
+_new_ssl_context = httpx_transports.create_ssl_context
+
+
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    return _new_ssl_context()
+
+
+def _shared_ssl_context(verify: Any = True, cert: Any = None, trust_env: bool = True):
+    """httpx's ``create_ssl_context``, the default context made once. Every httpx client loads
+    the CA store (~0.1 s on a busy machine), and python-telegram-bot makes two per service;
+    the tests never leave 127.0.0.1 over plain HTTP, so the context is never even used."""
+    if verify is True and cert is None and trust_env:
+        return _default_ssl_context()
+    return _new_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_ssl_context() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(httpx_transports, "create_ssl_context", _shared_ssl_context)
+        yield
 
 
 STAFF_USER = 9001
@@ -108,18 +168,47 @@ def test_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    return SqliteTemplates(tmp_path_factory.mktemp("templates"))
+
+
+@pytest.fixture(scope="session")
+def postgres_templates() -> Iterator[PostgresTemplates]:
+    templates = PostgresTemplates(POSTGRES)
+    yield templates
+    templates.close()
+
+
+# What a fixture makes of the new database at start: such a test gets it made so already.
+PREPARED_BY = (("pstbot", "catalogue"), ("db", "schema"))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A new empty database: a SQLite file, or a PostgreSQL database dropped afterwards."""
+def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_templates: SqliteTemplates,
+    postgres_templates: PostgresTemplates,
+) -> Iterator[str]:
+    """A new database, a SQLite file or a PostgreSQL database: empty, or for a test using
+    ``pstbot`` or ``db`` as that fixture would make it at start (from a template,
+    :mod:`tests.databases`)."""
+    kind = next((k for name, k in PREPARED_BY if name in request.fixturenames), None)
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'pstbot.sqlite3'}"
-        return
-    name = f"pstbot_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield POSTGRES.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        path = tmp_path / "pstbot.sqlite3"
+        if kind:
+            sqlite_templates.copy(kind, path)
+        yield f"sqlite:///{path}"
+    elif kind:
+        name = postgres_templates.acquire(kind)
+        yield postgres_templates.url(name)
+        postgres_templates.release(name)
+    else:
+        name = postgres_templates.new_name()
+        postgres_templates.admin(f'CREATE DATABASE "{name}"')
+        yield postgres_templates.url(name)
+        postgres_templates.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -166,6 +255,23 @@ def twilio_api(pst) -> Iterator[FakeTwilio]:
         yield fake
 
 
+@pytest.fixture(scope="session")
+def sample_files(
+    sqlite_templates: SqliteTemplates, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A ``files`` folder holding the sample PDFs of the shipped catalogue, made once. A
+    service makes a sample on its first download (:mod:`catalogue.samples`), which cost every
+    test downloading one a fraction of a second."""
+    files = tmp_path_factory.mktemp("files")
+    database = Database(f"sqlite:///{sqlite_templates.path('catalogue')}")
+    try:
+        with database.transaction() as session:
+            ensure_sample_files(files, session.scalars(select(Publication)).all())
+    finally:
+        database.dispose()
+    return files
+
+
 @pytest.fixture
 def pstbot(
     database_url: str,
@@ -173,8 +279,11 @@ def pstbot(
     twilio_api: FakeTwilio,
     test_config: Path,
     tmp_path: Path,
+    sample_files: Path,
 ) -> Iterator[RunningBot]:
-    """PST Bot serving HTTP on 127.0.0.1 with both channels pointed at the fakes."""
+    """PST Bot serving HTTP on 127.0.0.1 with both channels pointed at the fakes (its data
+    folder starting with the sample PDFs a service would make)."""
+    shutil.copytree(sample_files, tmp_path / "data" / "files")
     bot = RunningBot(
         {
             "PSTBOT_CONFIG": str(test_config),

@@ -11,21 +11,21 @@ import itertools
 import os
 import re
 import socket
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
-from werkzeug.serving import make_server
+from werkzeug.exceptions import ServiceUnavailable
 
 from bot.app import create_app
 from bot.service import Service
 from bot.settings import load_settings
 from storage.models import Outbox
-from tests.fakes import FakeTelegram, FakeTwilio
+from tests.fakes import FakeTelegram, FakeTwilio, HttpServer, http
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 TWILIO_SID = "AC" + "a1" * 16
@@ -41,33 +41,56 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until(condition: Callable[[], Any], seconds: float = 10, what: str = "condition") -> None:
+    """Return as soon as ``condition()`` is true; fail after ``seconds`` (a fixed sleep either
+    waits too long or, on a busy machine, not long enough)."""
+    deadline, pause = time.monotonic() + seconds, 0.002
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {seconds} s")
+        time.sleep(pause)
+        pause = min(2 * pause, 0.02)  # most waits end within milliseconds: look soon, then less
+
+
 class RunningBot:
     """The real Flask app of a :class:`Service`, served over HTTP on 127.0.0.1."""
 
     def __init__(self, env: dict[str, Any]) -> None:
         self.env = env
+        self.url = env.get("PUBLIC_BASE_URL", "")
         self.service: Service | None = None
+        self._app: Callable | None = None
 
     def start(self) -> RunningBot:
-        if "PUBLIC_BASE_URL" not in self.env:
-            self.env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{free_port()}"
-        self.url = self.env["PUBLIC_BASE_URL"]
-        settings, pst = load_settings(**self.env)
-        self.service = Service(settings, pst)
-        self.service.start_scheduler()
-        port = int(self.url.rsplit(":", 1)[1])
-        self._server = make_server("127.0.0.1", port, create_app(self.service), threaded=True)
-        # Requests still being answered (a fake's status callback) finish before the service
-        # closes its connections: server_close() joins non-daemon request threads.
-        self._server.daemon_threads = False
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        """Serve on the port of ``PUBLIC_BASE_URL`` (first: a free one, then kept). The port is
+        bound before the service is made (its links carry the URL), so that no other test
+        process (pytest-xdist) takes it in between; requests still being answered (a fake's
+        status callback) finish before the service closes its connections."""
+        port = int(self.env["PUBLIC_BASE_URL"].rsplit(":", 1)[1]) if self.url else 0
+        self._server = HttpServer(
+            self._dispatch, port, join_requests=True, quiet=False, name="pstbot-server"
+        )
+        self.url = self.env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{self._server.port}"
+        try:
+            settings, pst = load_settings(**self.env)
+            self.service = Service(settings, pst)
+            self.service.start_scheduler()
+        except BaseException:
+            self._server.stop()
+            raise
+        self._app = create_app(self.service)
         return self
 
+    def _dispatch(self, environ: dict[str, Any], start_response: Callable) -> Any:
+        """The service's app; 503 while there is none (starting, or restarting on the same
+        port): a late status callback must not reach a closed service, whose disposed
+        database would open a connection that no one closes."""
+        app = self._app or ServiceUnavailable()
+        return app(environ, start_response)
+
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._app = None
+        self._server.stop()
         self.service.close()
 
     def restart(self) -> None:
@@ -86,11 +109,36 @@ class RunningBot:
 
     def wait_delivered(self, channel: str, chat_id: str, timeout: float = 15) -> None:
         """Wait until every outbox row of the chat is sent; fail after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while self.pending(channel, chat_id):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"outbox of {channel} {chat_id} not delivered in {timeout}s")
-            time.sleep(0.02)
+        wait_until(
+            lambda: not self.pending(channel, chat_id), timeout, f"outbox of {channel} {chat_id}"
+        )
+
+
+def message_update(sender: dict[str, Any], chat: dict[str, Any], text: str, **fields: Any):
+    """A real-shaped Telegram ``Update`` carrying a message of ``sender`` in ``chat``: ``text``,
+    or with a ``document`` in ``fields`` its caption; a leading ``/command`` is marked as a
+    ``bot_command`` entity, as Telegram does. Other ``fields`` go into the message."""
+    message = {
+        "message_id": next(_ids) % 100_000,
+        "from": sender,
+        "chat": chat,
+        "date": int(time.time()),
+        **fields,
+    }
+    key = "caption" if "document" in fields else "text"
+    message[key] = text
+    if text.startswith("/"):
+        command = {"offset": 0, "length": len(text.split()[0]), "type": "bot_command"}
+        message["caption_entities" if key == "caption" else "entities"] = [command]
+    return {"update_id": next(_ids), "message": message}
+
+
+def post_update(bot: RunningBot, update: Any, secret: str | None = None) -> httpx.Response:
+    """POST ``update`` to the bot's Telegram webhook as Telegram does, with the webhook secret
+    (or ``secret``)."""
+    secret = bot.env["TELEGRAM_WEBHOOK_SECRET"] if secret is None else secret
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+    return http.post(f"{bot.url}/webhook/telegram", json=update, headers=headers)
 
 
 class _Visitor:
@@ -186,24 +234,12 @@ class TelegramVisitor(_Visitor):
 
     def post(self, update: Any, secret: str | None = None) -> httpx.Response:
         """POST an update to the webhook as Telegram does."""
-        headers = {"X-Telegram-Bot-Api-Secret-Token": self.secret if secret is None else secret}
-        return httpx.post(f"{self.bot.url}/webhook/telegram", json=update, headers=headers)
+        return post_update(self.bot, update, secret)
 
     def message_update(self, text: str) -> dict[str, Any]:
         """A real-shaped ``Update`` carrying a private text message."""
         chat = {"id": self.user["id"], "first_name": self.user["first_name"], "type": "private"}
-        message = {
-            "message_id": next(_ids) % 100_000,
-            "from": self.user,
-            "chat": chat,
-            "date": int(time.time()),
-            "text": text,
-        }
-        if text.startswith("/"):
-            message["entities"] = [
-                {"offset": 0, "length": len(text.split()[0]), "type": "bot_command"}
-            ]
-        return {"update_id": next(_ids), "message": message}
+        return message_update(self.user, chat, text)
 
     def says(self, text: str) -> httpx.Response:
         self._said(text)
@@ -287,7 +323,7 @@ class WhatsAppVisitor(_Visitor):
         url = f"{self.bot.url}/webhook/whatsapp"
         if signature is None:
             signature = self.validator.compute_signature(url, form)
-        return httpx.post(url, data=form, headers={"X-Twilio-Signature": signature})
+        return http.post(url, data=form, headers={"X-Twilio-Signature": signature})
 
     def says(self, text: str, media: tuple[str, str] | None = None) -> httpx.Response:
         """Send ``text``, optionally with ``media`` = (MediaUrl0, content type)."""
@@ -343,23 +379,10 @@ class StaffMember:
         """Post a message (a command, or an answer inside forum topic ``topic``), optionally
         with a document (the text then is its caption)."""
         chat = {"id": self.chat_id, "title": "PST staff", "type": "supergroup", "is_forum": True}
-        message = {
-            "message_id": next(_ids) % 100_000,
-            "from": self.user,
-            "chat": chat,
-            "date": int(time.time()),
-        }
+        fields: dict[str, Any] = {"document": document} if document else {}
         if topic is not None:
-            message.update(message_thread_id=topic, is_topic_message=True)
-        command = text.startswith("/")
-        entity = [{"offset": 0, "length": len(text.split()[0]), "type": "bot_command"}] * command
-        if document:
-            message.update(document=document, caption=text, caption_entities=entity)
-        else:
-            message.update(text=text, entities=entity)
-        update = {"update_id": next(_ids), "message": message}
-        headers = {"X-Telegram-Bot-Api-Secret-Token": self.bot.env["TELEGRAM_WEBHOOK_SECRET"]}
-        response = httpx.post(f"{self.bot.url}/webhook/telegram", json=update, headers=headers)
+            fields.update(message_thread_id=topic, is_topic_message=True)
+        response = post_update(self.bot, message_update(self.user, chat, text, **fields))
         assert response.status_code == 200, response.text
         return response
 

@@ -25,7 +25,7 @@ from bot import scheduler
 from core import inbox, lease
 from core.channels.telegram import TelegramSender
 from storage.models import InboundMessage, Outbox, Visitor
-from tests.harness import BOT_TOKEN, TelegramVisitor, WhatsAppVisitor
+from tests.harness import BOT_TOKEN, TelegramVisitor, WhatsAppVisitor, wait_until
 
 KENDAL_WA = "+6289633243324"
 BASEL_WA = "+6281271067114"  # BPS Bangka Selatan's own number
@@ -254,13 +254,13 @@ def test_a_second_scheduler_waits_as_a_standby_and_takes_over(db):
     first.start()
     second.start()
     try:
-        time.sleep(0.6)
+        wait_until(lambda: runs["a"] >= 5, what="the leader's runs")  # the standby's chances too
         assert first.leader and not second.leader
         assert runs["a"] > 0 and runs["b"] == 0
         first.shutdown()
         second.heartbeat()
         assert second.leader
-        time.sleep(0.4)
+        wait_until(lambda: runs["b"] > 0, what="the new leader's first run")
         assert runs["b"] > 0
     finally:
         second.shutdown()

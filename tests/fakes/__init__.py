@@ -13,12 +13,19 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+import httpx
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
-__all__ = ["FakeServer", "FakeTelegram", "FakeTwilio"]
+__all__ = ["FakeServer", "FakeTelegram", "FakeTwilio", "HttpServer", "http"]
+
+# The one HTTP client of the harness and the fakes (thread-safe). ``httpx.post`` builds a client
+# per request, loading the CA store each time: that was a quarter of the suite's CPU. Like
+# ``httpx.post`` it keeps no connection alive, so a server that joins its request threads on
+# stop (the bot's) is never held up by an idle connection.
+http = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -26,6 +33,49 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+
+POLL_SECONDS = 0.02  # how often a server loop looks for shutdown(): a stop waits about half
+
+
+class HttpServer:
+    """A WSGI app served over HTTP on ``127.0.0.1:port`` (0: a free one) from a daemon thread,
+    until :meth:`stop`. The one server helper of the fakes and of the bot under test.
+
+    ``join_requests``: :meth:`stop` waits for requests still being answered (non-daemon request
+    threads, joined by ``server_close()``); a client must then not keep connections alive.
+    ``quiet``: no line per request on stderr.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        port: int = 0,
+        *,
+        join_requests: bool = False,
+        quiet: bool = True,
+        name: str = "http-server",
+    ) -> None:
+        handler = _QuietHandler if quiet else None
+        self._server = make_server("127.0.0.1", port, app, threaded=True, request_handler=handler)
+        self._server.daemon_threads = not join_requests
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": POLL_SECONDS},
+            name=name,
+            daemon=True,
+        )
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return self._server.server_port
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
 
 
 class FakeServer:
@@ -37,41 +87,26 @@ class FakeServer:
 
     def __init__(self, app: Flask) -> None:
         self._app = app
-        self._http_server: BaseWSGIServer | None = None
-        self._http_thread: threading.Thread | None = None
+        self._http: HttpServer | None = None
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT`` of the running server."""
-        if self._http_server is None:
+        if self._http is None:
             raise RuntimeError(f"{type(self).__name__} is not started")
-        return f"http://127.0.0.1:{self._http_server.server_port}"
+        return f"http://127.0.0.1:{self._http.port}"
 
     def start(self) -> Self:
         """Bind a free port and serve in a daemon thread (idempotent)."""
-        if self._http_server is None:
-            server = make_server(
-                "127.0.0.1", 0, self._app, threaded=True, request_handler=_QuietHandler
-            )
-            thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"{type(self).__name__}-server",
-                daemon=True,
-            )
-            thread.start()
-            self._http_server, self._http_thread = server, thread
+        if self._http is None:
+            self._http = HttpServer(self._app, name=f"{type(self).__name__}-server")
         return self
 
     def stop(self) -> None:
         """Stop serving and close the listening socket (idempotent)."""
-        server, thread = self._http_server, self._http_thread
-        self._http_server = self._http_thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        http, self._http = self._http, None
+        if http is not None:
+            http.stop()
 
     def __enter__(self) -> Self:
         return self.start()

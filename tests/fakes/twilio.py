@@ -39,7 +39,7 @@ import httpx
 from flask import Flask, Response, request
 from twilio.request_validator import RequestValidator
 
-from . import FakeServer
+from . import FakeServer, http
 
 API_VERSION = "2010-04-01"
 BODY_LIMIT = 1600  # "Body": up to 1,600 characters
@@ -321,7 +321,7 @@ class FakeTwilio(FakeServer):
         """Any media URL whose Content-Length is over WhatsApp's 16 MB."""
         for url in urls:
             try:
-                length = int(httpx.head(url, timeout=10).headers.get("Content-Length", 0))
+                length = int(http.head(url, timeout=10).headers.get("Content-Length", 0))
             except (httpx.HTTPError, ValueError):
                 continue  # unreachable media is the real service's asynchronous 63019
             if length > WHATSAPP_MEDIA_MAX:
@@ -353,7 +353,7 @@ class FakeTwilio(FakeServer):
             time.sleep(max(0.0, due - time.monotonic()))
             signature = validator.compute_signature(url, form)
             with contextlib.suppress(httpx.HTTPError):
-                httpx.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=10)
+                http.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=10)
 
     def stop(self) -> None:
         """Stop posting callbacks, then serving."""
