@@ -1,16 +1,17 @@
 """What one inbound Telegram message costs PST Bot, in-process: SQL statements, transactions
 and CPU per message, from the webhook to the reply taken by the Bot API.
 
-    python bench/hotpath.py [--messages 500] [--database URL] [--profile out.txt]
+    python bench/hotpath.py [--messages 500] [--database URL] [--profile out.txt] [--statements]
 
 A :class:`bot.service.Service` (no scheduler) serves its Flask app through the test client;
 updates from 50 users cycle greeting → office → service information → library → menu (the
 load of ``bench/webhook.py``). Replies go to that script's fast fake Bot API. Statements are
 counted with SQLAlchemy's ``before_cursor_execute`` event, transactions with ``commit``; CPU
-is the process's user + system time (webhook and courier threads alike, less the fake's) divided by the
-messages. The first round of users is a warm-up and not counted. ``--database`` defaults to a
-fresh SQLite file; a ``postgresql://`` URL is used as given (its tables must be empty or
-absent). ``--profile FILE`` writes py-spy's ``--gil`` flat profile of the measured part.
+is the process's user + system time (webhook and courier threads alike, less the fake's)
+divided by the messages. The first round of users is a warm-up and not counted.
+``--database`` defaults to a fresh SQLite file; a ``postgresql://`` URL is used as given
+(its tables must be empty or absent). ``--profile FILE`` writes py-spy's ``--gil`` raw
+(collapsed stacks) profile of the measured part.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--database")
     parser.add_argument("--profile")
+    parser.add_argument("--statements", action="store_true", help="list them by kind too")
     args = parser.parse_args()
     api = FakeBotApi()
     [fake] = [t for t in threading.enumerate() if t is not threading.main_thread()]
@@ -95,11 +97,13 @@ def _cpu(fake: int) -> float:
 
 def _measure(service, client, api: FakeBotApi, fake: int, args) -> None:
     counts: Counter[str] = Counter()
+    texts: Counter[str] = Counter()
 
     @event.listens_for(service.db.engine, "before_cursor_execute")
     def _statement(_conn, _cursor, statement, *_):
         counts["statements"] += 1
         counts[statement.split(None, 1)[0].upper()] += 1
+        texts[" ".join(statement.split())[:110]] += 1
 
     @event.listens_for(service.db.engine, "commit")
     def _commit(_conn):
@@ -115,6 +119,7 @@ def _measure(service, client, api: FakeBotApi, fake: int, args) -> None:
         post(n)
     _wait_for(api, USERS)
     counts.clear()
+    texts.clear()
     spy = _profile(args.profile)
     sent0, cpu0, wall0 = api.sent, _cpu(fake), time.monotonic()
     for n in range(USERS, USERS + args.messages):
@@ -129,6 +134,8 @@ def _measure(service, client, api: FakeBotApi, fake: int, args) -> None:
     print(f"CPU: {1000 * cpu / args.messages:.2f} ms per message")
     for key, value in sorted(counts.items(), key=lambda kv: -kv[1]):
         print(f"{key}: {value / args.messages:.2f} per message")
+    for text, value in texts.most_common() if args.statements else ():
+        print(f"{value / args.messages:5.2f}  {text}")
 
 
 def _profile(path: str | None) -> subprocess.Popen | None:

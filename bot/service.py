@@ -19,7 +19,7 @@ from bot.channels import email, local, telegram, whatsapp
 from bot.channels.base import FileTooBig
 from bot.config import PstConfig
 from bot.downloads import Downloads
-from bot.engine import Engine, Inbound, Reply
+from bot.engine import Engine, Handled, Inbound, Reply
 from bot.outbox import Courier
 from bot.settings import Settings
 from bot.texts import Texts
@@ -170,16 +170,16 @@ class Service:
         cannot be written. Only when neither works does this raise (the webhook answers 5xx).
         """
         try:
-            chats = self._process(inbound)
+            handled = self._process(inbound)
         except Exception as exc:
             logger.exception(
                 "%s message %s failed; kept for a retry", inbound.channel, inbound.message_id
             )
             self._keep(inbound, exc)
             return
-        self._kick(chats)
+        self.courier.deliver(handled)
 
-    def _process(self, inbound: Inbound, parked: bool = False) -> set[tuple[str, str]]:
+    def _process(self, inbound: Inbound, parked: bool = False) -> Handled:
         command = self.staff_command
         if (inbound.file_id or inbound.media_url) and not inbound.file_path:
             try:
@@ -191,7 +191,7 @@ class Service:
                 inbound = replace(inbound, file_id=None, media_url=None)
                 command = partial(staff_desk.file_not_fetched, self.texts, _reason(exc))
         if inbound.group:
-            return self.engine.handle_staff(inbound, command, parked)
+            return Handled(self.engine.handle_staff(inbound, command, parked))
         return self.engine.handle(inbound, parked)
 
     def _keep(self, inbound: Inbound, error: Exception) -> None:
@@ -218,7 +218,7 @@ class Service:
         done = 0
         for inbound in inbox.due(self.db):
             try:
-                self._kick(self._process(inbound, parked=True))
+                self.courier.deliver(self._process(inbound, parked=True))
                 done += 1
             except Exception as exc:
                 logger.exception(
