@@ -306,7 +306,10 @@ class Engine:
                 logger.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
                 return Handled(set())
             visitor, queued = _load_visitor(session, inbound)
-            if queued == "held":
+            if queued is not None:
+                # Not only when "held": on PostgreSQL the flag comes from the snapshot taken
+                # before the visitor's lock was granted, and the courier's gate may have held
+                # a pending row meanwhile (it holds rows under the same lock).
                 release_held(session, inbound.channel, inbound.chat_id)
             turn = Turn(
                 inbound,
@@ -429,8 +432,8 @@ def _callback_answer(inbound: Inbound) -> list[tuple[tuple[str, str], str, dict[
 def release_held(session: Session, channel: str, chat_id: str) -> int:
     """The visitor wrote: their held rows (kept while WhatsApp's 24-hour window was closed)
     are due again, before anything this message produces (rows go out in ``id`` order).
-    Returns how many were released. :func:`_load_visitor` says whether there are any, so
-    that a message without held rows does not pay a query for them."""
+    Returns how many were released. Called only when :func:`_load_visitor` saw rows queued
+    for the chat, so that a message to an idle chat does not pay a statement for it."""
     released = session.execute(
         update(Outbox)
         .where(Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.status == "held")

@@ -105,17 +105,24 @@ class Courier:
         """Send ``handled.claims`` in order, stopping at the first failure, then record the
         outcomes in one transaction: the sent rows, the failed one as :meth:`_send` would, and
         the unsent rest released (waiting behind a retried row). The chat's other rows that
-        came meanwhile are then delivered as usual."""
+        came meanwhile are then delivered as usual. A row given a message id (Twilio's
+        MessageSid) is recorded at once, before the next send: its status callback may come
+        any moment and must find it."""
         channel, chat_id = handled.chat
         sent: list[tuple[Claim, str | None]] = []
-        failed = None
+        failed, done = None, 0
         for claim in handled.claims:
             sid, error = self._call(channel, claim)
             if error is not None:
                 failed = (claim, error)
                 break
+            done += 1
             sent.append((claim, sid))
-        rest = [c.id for c in handled.claims[len(sent) + (failed is not None) :]]
+            if isinstance(sid, str) and done < len(handled.claims):
+                with self.db.transaction() as session:
+                    self._sent(session, channel, sent)
+                sent = []
+        rest = [c.id for c in handled.claims[done + (failed is not None) :]]
         with self.db.transaction() as session:
             if sent:
                 self._sent(session, channel, sent)
