@@ -22,7 +22,7 @@ from core import inbox, privacy
 from core.channels import email, telegram
 from core.channels.base import FileTooBig
 from core.downloads import Downloads
-from core.engine import Engine, Inbound, Reply
+from core.engine import Engine, Handled, Inbound, Reply
 from core.outbox import Courier
 from core.texts import Texts
 from core.window import WindowGate
@@ -164,16 +164,16 @@ class Service:
         cannot be written. Only when neither works does this raise (the webhook answers 5xx).
         """
         try:
-            chats = self._process(inbound)
+            handled = self._process(inbound)
         except Exception as exc:
             logger.exception(
                 "%s message %s failed; kept for a retry", inbound.channel, inbound.message_id
             )
             self._keep(inbound, exc)
             return
-        self._kick(chats)
+        self.courier.deliver(handled)
 
-    def _process(self, inbound: Inbound, parked: bool = False) -> set[tuple[str, str]]:
+    def _process(self, inbound: Inbound, parked: bool = False) -> Handled:
         command = self.staff_command
         if (inbound.file_id or inbound.media_url) and not inbound.file_path:
             try:
@@ -185,7 +185,7 @@ class Service:
                 inbound = replace(inbound, file_id=None, media_url=None)
                 command = partial(commands.file_not_fetched, self.texts, _reason(exc))
         if inbound.group:
-            return self.engine.handle_staff(inbound, command, parked)
+            return Handled(self.engine.handle_staff(inbound, command, parked))
         return self.engine.handle(inbound, parked)
 
     def _keep(self, inbound: Inbound, error: Exception) -> None:
@@ -212,7 +212,7 @@ class Service:
         done = 0
         for inbound in inbox.due(self.db):
             try:
-                self._kick(self._process(inbound, parked=True))
+                self.courier.deliver(self._process(inbound, parked=True))
                 done += 1
             except Exception as exc:
                 logger.exception(

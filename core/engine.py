@@ -3,7 +3,9 @@
 A channel turns a webhook into an :class:`Inbound`. :meth:`Engine.handle` then, in one database
 transaction, records the channel's message id (a repeat is ignored), loads the visitor and the
 conversation, runs the handler of the current state (``handlers/``), saves, and writes the
-replies to the outbox. The outbox is delivered after the commit (:mod:`core.outbox`).
+replies to the outbox. The outbox is delivered after the commit (:mod:`core.outbox`): the replies
+to a chat with nothing else queued are written already claimed and sent from memory at once
+(:class:`Handled`), everything else is looked up by the courier.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from core.address import Address
 from core.texts import Texts
@@ -35,6 +37,8 @@ logger = logging.getLogger(__name__)
 CALLBACK_DATA_MAX = 64  # bytes; Telegram Bot API, InlineKeyboardButton.callback_data
 OFFERED = "_options"  # the slot of the offered options (its name is in stored conversations)
 HAND_ONS = 8  # prompts handing on in one turn: more is a loop between states
+# How long a claimed outbox row belongs to one sender; then the retry job may send it again.
+LEASE = dt.timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,29 @@ class Notice:
     def chat_id(self) -> str:
         """The outbox's ``chat_id`` for it (a topic included)."""
         return self.to.key
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An outbox row claimed for sending (its ``attempts`` counting this one)."""
+
+    id: int
+    method: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What :meth:`Engine.handle` left to deliver: ``chats`` whose rows the courier must look
+    up (:meth:`core.outbox.Courier.kick`), and ``claims``, the rows for ``chat`` written already
+    claimed, in order, to be sent from memory right after the commit
+    (:meth:`core.outbox.Courier.send_claimed`). Should the process die before they are sent,
+    their claim expires after :data:`LEASE` and the retry job sends them: nothing is lost."""
+
+    chats: set[tuple[str, str]]
+    chat: tuple[str, str] | None = None
+    claims: tuple[Claim, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -315,20 +342,30 @@ class Engine:
         self.channels: frozenset[str] = frozenset()  # channels with a sender, set by the service
         self.data_dir: Path | None = None  # the service's data folder, set by the service
 
-    def handle(self, inbound: Inbound, parked: bool = False) -> set[tuple[str, str]]:
-        """Process ``inbound`` in one transaction; return the chats given something to deliver
-        (none when its message id was seen before). ``parked`` processes a message that
-        :meth:`park` kept after a failure (see :func:`first_delivery`)."""
+    def handle(self, inbound: Inbound, parked: bool = False) -> Handled:
+        """Process ``inbound`` in one transaction; return what it gave to deliver (nothing
+        when its message id was seen before). ``parked`` processes a message that
+        :meth:`park` kept after a failure (see :func:`first_delivery`).
+
+        The replies are written already claimed (:class:`Handled`) when the sender's chat had
+        nothing queued (no pending or held row), so that sending them first keeps the chat's
+        order; otherwise they queue behind the others."""
         with self.db.transaction() as session:
             if not first_delivery(session, inbound, parked):
                 logger.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
-                return set()
-            visitor = _load_visitor(session, inbound)
-            release_held(session, inbound.channel, inbound.chat_id)
+                return Handled(set())
+            visitor, queued = _load_visitor(session, inbound)
+            if queued is not None:
+                # Not only when "held": on PostgreSQL the flag comes from the snapshot taken
+                # before the visitor's lock was granted, and the courier's gate may have held
+                # a pending row meanwhile (it holds rows under the same lock).
+                release_held(session, inbound.channel, inbound.chat_id)
             turn = self._turn(inbound, visitor, session)
             self._run(turn)
             turn.convo.slots = turn.slots
-            return self._enqueue(session, turn)
+            chats, claimed = self._enqueue(session, turn, claim=queued is None)
+        claims = tuple(Claim(row.id, row.method, row.payload, row.attempts) for row in claimed)
+        return Handled(chats, (inbound.channel, inbound.chat_id) if claims else None, claims)
 
     def _turn(self, inbound: Inbound, visitor: Visitor, session: Session) -> Turn:
         return Turn(
@@ -412,7 +449,11 @@ class Engine:
         if visitor.conversation is not None:
             visitor.conversation.state, visitor.conversation.slots = "", {}
 
-    def _enqueue(self, session: Session, turn: Turn) -> set[tuple[str, str]]:
+    def _enqueue(
+        self, session: Session, turn: Turn, claim: bool
+    ) -> tuple[set[tuple[str, str]], list[Outbox]]:
+        """Write the turn's replies and notices; with ``claim`` the replies to the sender are
+        claimed rows (returned, their ids set at the commit) instead of a chat to kick."""
         inbound, visitor = turn.inbound, turn.visitor
         own = (inbound.channel, inbound.chat_id)
         rows = _callback_answer(inbound)
@@ -420,7 +461,22 @@ class Engine:
         for reply in turn.replies:
             for method, payload in self.render(*own, sender, visitor.lang, reply):
                 rows.append((own, method, payload))
-        return self.write(session, rows, turn.notices)
+        if not claim:
+            return self.write(session, rows, turn.notices), []
+        until = utcnow() + LEASE
+        claimed = [
+            Outbox(
+                channel=own[0],
+                chat_id=own[1],
+                method=method,
+                payload=payload,
+                attempts=1,
+                claimed_until=until,
+            )
+            for _, method, payload in rows
+        ]
+        session.add_all(claimed)
+        return self.write(session, [], turn.notices), claimed
 
     def write(
         self, session: Session, rows: list, notices: Sequence[Notice | Enter]
@@ -490,15 +546,15 @@ def _callback_answer(inbound: Inbound) -> list[tuple[tuple[str, str], str, dict[
 def release_held(session: Session, channel: str, chat_id: str) -> int:
     """The visitor wrote: their held rows (kept while WhatsApp's 24-hour window was closed)
     are due again, before anything this message produces (rows go out in ``id`` order).
-    Returns how many were released."""
-    rows = session.scalars(
-        select(Outbox).where(
-            Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.status == "held"
-        )
-    ).all()
-    for row in rows:
-        row.status, row.next_attempt_at, row.claimed_until = "pending", utcnow(), None
-    return len(rows)
+    Returns how many were released. Called only when :func:`_load_visitor` saw rows queued
+    for the chat, so that a message to an idle chat does not pay a statement for it."""
+    released = session.execute(
+        update(Outbox)
+        .where(Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.status == "held")
+        .values(status="pending", next_attempt_at=utcnow(), claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return released.rowcount
 
 
 def first_delivery(session: Session, inbound: Inbound, parked: bool = False) -> bool:
@@ -535,16 +591,35 @@ def insert_for(session: Session, model: Any):
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(model.__table__)
 
 
-def _load_visitor(session: Session, inbound: Inbound) -> Visitor:
-    """The sender's visitor row, locked; created on first contact. Two first messages that
-    arrive together both insert-or-skip, then the second waits for the first's lock."""
+def _load_visitor(session: Session, inbound: Inbound) -> tuple[Visitor, str | None]:
+    """The sender's visitor row, locked, with its conversation, in one select; created on
+    first contact (two first messages that arrive together both insert-or-skip, then the
+    second waits for the first's lock). Also says what waits in the outbox for the chat:
+    ``"held"`` when any row is held, ``"pending"`` when any is pending, else None."""
     key = {"channel": inbound.channel, "user_id": inbound.user_id}
-    session.execute(
-        insert_for(session, Visitor)
-        .values(**key, chat_id=inbound.chat_id, lang="id", created_at=utcnow())
-        .on_conflict_do_nothing()
+    queued = (  # "held" sorts before "pending"
+        select(func.min(Outbox.status))
+        .where(
+            Outbox.channel == inbound.channel,
+            Outbox.chat_id == inbound.chat_id,
+            Outbox.status.in_(("held", "pending")),
+        )
+        .scalar_subquery()
     )
-    visitor = session.scalars(select(Visitor).filter_by(**key).with_for_update()).one()
+    query = (
+        select(Visitor, queued)
+        .filter_by(**key)
+        .options(joinedload(Visitor.conversation))
+        .with_for_update(of=Visitor)
+    )
+    if (found := session.execute(query).first()) is None:
+        session.execute(
+            insert_for(session, Visitor)
+            .values(**key, chat_id=inbound.chat_id, lang="id", created_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        found = session.execute(query).one()
+    visitor, queued = found
     if visitor.conversation is None:
         visitor.conversation = Conversation(state="", slots={})
     visitor.chat_id = inbound.chat_id
@@ -554,4 +629,4 @@ def _load_visitor(session: Session, inbound: Inbound) -> Visitor:
     if inbound.office_code:
         visitor.office_code = inbound.office_code
     visitor.last_inbound_at = utcnow()
-    return visitor
+    return visitor, queued

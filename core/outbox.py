@@ -7,6 +7,13 @@ than Telegram's ``retry_after``.
 Rows are claimed with a lease (``claimed_until``) inside a locking transaction, so several
 threads or processes can deliver side by side without sending anything twice.
 A ``gate`` (:class:`core.window.WindowGate`) may hold a row back just before it is sent.
+
+The replies to an inbound message usually skip the claiming: :meth:`core.engine.Engine.handle`
+writes them already claimed when their chat had nothing queued, and :meth:`Courier.send_claimed`
+sends them from memory right after the commit and records the outcomes of the whole batch in one
+transaction (issue 12: three transactions per reply were most of the webhook's cost). The gate
+is not asked for them: the visitor has just written, so WhatsApp's window is open (a 63016 from
+Twilio still goes through it).
 """
 
 from __future__ import annotations
@@ -16,18 +23,16 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from core.channels.base import Sender, SendError
+from core.engine import LEASE, Claim, Handled
 from storage.db import Database
 from storage.models import Outbox, Visitor, utcnow
 
 logger = logging.getLogger(__name__)
-LEASE = dt.timedelta(minutes=2)
 BACKOFF_MAX = 3600.0  # seconds
 PROGRESS = ("queued", "accepted", "sending", "sent", "delivered", "read")  # Twilio statuses
 FAILED = ("failed", "undelivered")
@@ -41,14 +46,6 @@ def backoff(attempts: int, first_delay: float, retry_after: float | None = None)
     at most an hour, at least the API's ``retry_after``."""
     delay = min(first_delay * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
     return max(delay, retry_after or 0.0)
-
-
-@dataclass(frozen=True)
-class _Claim:
-    id: int
-    method: str
-    payload: dict[str, Any]
-    attempts: int
 
 
 class Courier:
@@ -91,6 +88,71 @@ class Courier:
         except Exception:  # a worker thread must log, not die silently; the row stays pending
             logger.exception("delivery to a %s chat failed", channel)
 
+    def deliver(self, handled: Handled) -> None:
+        """Start delivering what :meth:`core.engine.Engine.handle` left: its claimed rows from
+        memory, and the chats it gave other rows, each on a worker thread."""
+        if handled.claims:
+            self._pool.submit(self._claimed_safely, handled)
+        self._kick_all(handled.chats)
+
+    def _claimed_safely(self, handled: Handled) -> None:
+        try:
+            self.send_claimed(handled)
+        except Exception:  # logged; the rows stay claimed and the retry job sends them
+            logger.exception("delivery to a %s chat failed", handled.chat[0])
+
+    def send_claimed(self, handled: Handled) -> None:
+        """Send ``handled.claims`` in order, stopping at the first failure, then record the
+        outcomes in one transaction: the sent rows, the failed one as :meth:`_send` would, and
+        the unsent rest released (waiting behind a retried row). The chat's other rows that
+        came meanwhile are then delivered as usual. A row given a message id (Twilio's
+        MessageSid) is recorded at once, before the next send: its status callback may come
+        any moment and must find it."""
+        channel, chat_id = handled.chat
+        sent: list[tuple[Claim, str | None]] = []
+        failed, done = None, 0
+        for claim in handled.claims:
+            sid, error = self._call(channel, claim)
+            if error is not None:
+                failed = (claim, error)
+                break
+            done += 1
+            sent.append((claim, sid))
+            if isinstance(sid, str) and done < len(handled.claims):
+                with self.db.transaction() as session:
+                    self._sent(session, channel, sent)
+                sent = []
+        rest = [c.id for c in handled.claims[done + (failed is not None) :]]
+        with self.db.transaction() as session:
+            if sent:
+                self._sent(session, channel, sent)
+            go_on = self._record(session, channel, *failed) if failed else True
+            if rest:
+                session.execute(
+                    update(Outbox)
+                    .where(Outbox.id.in_(rest))
+                    .values(claimed_until=None, attempts=0)
+                    .execution_options(synchronize_session=False)
+                )
+            more = go_on and (rest or _pending(session, channel, chat_id))
+        if more:
+            self.deliver_chat(channel, chat_id)
+
+    def _sent(self, session: Session, channel: str, sent: list[tuple[Claim, str | None]]) -> None:
+        now = utcnow()
+        rows = [
+            {
+                "id": claim.id,
+                "status": "sent",
+                "sent_at": now,
+                "claimed_until": None,
+                "message_sid": sid if isinstance(sid, str) else None,
+            }
+            for claim, sid in sent
+        ]
+        session.execute(update(Outbox), rows)
+        self.alerts.pop(channel, None)
+
     def deliver_chat(self, channel: str, chat_id: str) -> int:
         """Send the due rows of one chat in order; stop at a temporary failure. Returns the
         number of rows finished (sent, or failed for good)."""
@@ -110,6 +172,8 @@ class Courier:
             chats = session.execute(
                 select(Outbox.channel, Outbox.chat_id)
                 .where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
+                # Not the rows being sent (claimed): a kick would find nothing to do.
+                .where(or_(Outbox.claimed_until.is_(None), Outbox.claimed_until <= now))
                 .distinct()
             ).all()
         due = [(channel, chat) for channel, chat in chats if channel in self.senders]
@@ -117,7 +181,7 @@ class Courier:
             self.kick(channel, chat)
         return len(due)
 
-    def _claim_next(self, channel: str, chat_id: str) -> _Claim | None:
+    def _claim_next(self, channel: str, chat_id: str) -> Claim | None:
         claim, others = None, set()
         with self.db.transaction() as session:
             while (row := self._next_due(session, channel, chat_id)) is not None:
@@ -125,7 +189,7 @@ class Courier:
                 if held is None:
                     row.claimed_until = utcnow() + LEASE
                     row.attempts += 1
-                    claim = _Claim(row.id, row.method, dict(row.payload), row.attempts)
+                    claim = Claim(row.id, row.method, dict(row.payload), row.attempts)
                     break
                 others |= held  # the gate held the row back: look at the next one
         self._kick_all(others)
@@ -148,51 +212,57 @@ class Courier:
             return None
         return row
 
-    def _send(self, channel: str, claim: _Claim) -> bool:
-        error: SendError | None = None
-        sid = None
+    def _send(self, channel: str, claim: Claim) -> bool:
+        """Send one claimed row and record the outcome; True when the chat's next row may go."""
+        sid, error = self._call(channel, claim)
+        with self.db.transaction() as session:
+            if error is None:
+                self._sent(session, channel, [(claim, sid)])
+                return True
+            return self._record(session, channel, claim, error)
+
+    def _call(self, channel: str, claim: Claim) -> tuple[str | None, SendError | None]:
+        """The sender's result for ``claim``: ``(message id, None)`` or ``(None, error)``."""
         try:
-            sid = self.senders[channel].send(claim.method, claim.payload)
+            return self.senders[channel].send(claim.method, claim.payload), None
         except SendError as exc:
-            error = exc
+            return None, exc
         except Exception as exc:  # a bug or an unexpected client error: keep the row, retry
             logger.exception("outbox %s: unexpected error from the %s sender", claim.id, channel)
-            error = SendError(f"{type(exc).__name__}: {exc}", temporary=True)
-        with self.db.transaction() as session:
-            row = session.get(Outbox, claim.id)
-            row.claimed_until = None
-            if error is None:
-                row.status, row.sent_at = "sent", utcnow()
-                row.message_sid = sid if isinstance(sid, str) else None
-                self.alerts.pop(channel, None)
-                return True
-            row.last_error = str(error)[:1000]
-            held = self.gate(session, row, True) if error.window_closed and self.gate else None
-            if held is not None:
-                self._kick_all(held)
-                return True  # held: the next rows are looked at
-            if error.migrate_to:
-                _follow(session, channel, row.chat_id, error.migrate_to)
-                self.kick(channel, error.migrate_to)
-                return False
-            if not error.temporary:
-                row.status = "failed"
-                log = logger.critical if error.alert else logger.error
-                log("outbox %s to %s failed for good: %s", claim.id, channel, error)
-                if error.alert:
-                    self.alerts[channel] = str(error)
-                return True  # later rows of the chat may still go out
-            delay = backoff(claim.attempts, self.first_delay, error.retry_after)
-            row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
-            logger.warning(
-                "outbox %s to %s failed (attempt %s), retry in %.0f s: %s",
-                claim.id,
-                channel,
-                claim.attempts,
-                delay,
-                error,
-            )
+            return None, SendError(f"{type(exc).__name__}: {exc}", temporary=True)
+
+    def _record(self, session: Session, channel: str, claim: Claim, error: SendError) -> bool:
+        """Record a failed send of ``claim``: held by the gate, moved with its chat, failed for
+        good, or retried after a backoff. True when the chat's next row may go."""
+        row = session.get(Outbox, claim.id)
+        row.claimed_until = None
+        row.last_error = str(error)[:1000]
+        held = self.gate(session, row, True) if error.window_closed and self.gate else None
+        if held is not None:
+            self._kick_all(held)
+            return True  # held: the next rows are looked at
+        if error.migrate_to:
+            _follow(session, channel, row.chat_id, error.migrate_to)
+            self.kick(channel, error.migrate_to)
             return False
+        if not error.temporary:
+            row.status = "failed"
+            log = logger.critical if error.alert else logger.error
+            log("outbox %s to %s failed for good: %s", claim.id, channel, error)
+            if error.alert:
+                self.alerts[channel] = str(error)
+            return True  # later rows of the chat may still go out
+        delay = backoff(claim.attempts, self.first_delay, error.retry_after)
+        row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
+        logger.warning(
+            "outbox %s to %s failed (attempt %s), retry in %.0f s: %s",
+            claim.id,
+            channel,
+            claim.attempts,
+            delay,
+            error,
+        )
+        return False
 
     def record_status(self, message_sid: str, status: str, error_code: str | None) -> bool:
         """Record Twilio's status callback for the row sent as ``message_sid``: delivery
@@ -235,6 +305,14 @@ class Courier:
     def close(self) -> None:
         """Wait for deliveries in progress, then stop the worker threads."""
         self._pool.shutdown(wait=True)
+
+
+def _pending(session: Session, channel: str, chat_id: str) -> bool:
+    """The chat has a pending row (one that came while a batch of it was being sent)."""
+    found = select(Outbox.id).where(
+        Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.status == "pending"
+    )
+    return session.execute(found.limit(1)).first() is not None
 
 
 def _later(status: str, before: str | None) -> bool:

@@ -10,8 +10,9 @@ Transactional DDL" for pysqlite).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -89,16 +90,25 @@ def migrate(engine: Engine) -> None:
 
 
 class Database:
-    """An engine plus a session factory; ``transaction()`` is the unit of work."""
+    """An engine plus a session factory; ``transaction()`` is the unit of work.
+
+    On SQLite the threads of this process take turns through a lock before ``BEGIN
+    IMMEDIATE``: SQLite lets one writer in at a time and makes the others poll, sleeping up
+    to 100 ms between tries, so under load the webhook's threads and the courier's starved
+    each other (issue 12); a lock hands the turn over at once. Other processes on the same
+    file still wait on SQLite's own lock.
+    """
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        sqlite = self.engine.dialect.name == "sqlite"
+        self._turn = threading.RLock() if sqlite else nullcontext()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """Yield a session inside one transaction: committed on success, rolled back on error."""
-        with self._sessions() as session, session.begin():
+        with self._turn, self._sessions() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

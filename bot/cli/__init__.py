@@ -94,7 +94,9 @@ def chat(user: str) -> None:
     click.echo('PST Bot — ketik pesan, misalnya "halo" (Ctrl-D untuk keluar).')
     try:
         for line in _lines():
-            service.engine.handle(session.inbound(line))
+            handled = service.engine.handle(session.inbound(line))
+            if handled.claims:  # here, not on a worker thread: the answer comes before the prompt
+                service.courier.send_claimed(handled)
             service.courier.deliver_chat(CHANNEL, user)
     finally:
         service.close()
