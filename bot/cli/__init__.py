@@ -140,11 +140,11 @@ def check_config(path: str | None) -> None:
 
 # The bot's menu in Telegram (setMyCommands): (command, description); each is a global word
 # of handlers/menu.py.
-COMMANDS = [
-    ("menu", "Menu utama"),
-    ("status", "Status tiket Anda"),
-    ("bahasa", "Ganti bahasa / Change language"),
-    ("bantuan", "Bantuan"),
+COMMANDS = [  # Bot API BotCommand objects
+    {"command": "menu", "description": "Menu utama"},
+    {"command": "status", "description": "Status tiket Anda"},
+    {"command": "bahasa", "description": "Ganti bahasa / Change language"},
+    {"command": "bantuan", "description": "Bantuan"},
 ]
 
 
