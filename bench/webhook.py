@@ -1,6 +1,7 @@
 """Webhook throughput: PST Bot beside a bare Flask app and a python-telegram-bot peer.
 
     python bench/webhook.py [--seconds 10] [--connections 16] [--runs 3] [--only NAME ...]
+    python bench/webhook.py --rate 50 [--seconds 30] [--only NAME ...]
 
 Each contender serves ``POST /webhook`` on 127.0.0.1 while wrk (``apt-get install wrk``) posts
 real-shaped Telegram updates with distinct ``update_id``s from 200 users, each cycling through
@@ -9,6 +10,10 @@ Replies go to one fast fake Bot API
 in this process, which counts ``sendMessage`` calls. For each contender the median of ``--runs``
 runs is printed: replies per second (replies that reached the fake while wrk ran), requests per
 second, and CPU milliseconds per reply (user + system time of the contender's processes).
+
+With ``--rate N`` no wrk runs: updates are posted at a steady N per second instead, each from a
+new visitor writing "halo", and the time from posting an update to the first ``sendMessage`` to
+its chat is measured: p50, p99 and how many got no reply within 5 s after the run.
 
 Contenders: ``bare`` (Flask under gunicorn, 2 workers: parse the update, send one reply, no
 state), ``ptb`` (python-telegram-bot's Application with a ConversationHandler and
@@ -51,6 +56,7 @@ class FakeBotApi:
 
     def __init__(self) -> None:
         self.sent = 0
+        self.first: dict[int, float] = {}  # chat_id → when its first sendMessage arrived
         self.port = _free_port()
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, daemon=True).start()
@@ -72,7 +78,9 @@ class FakeBotApi:
                     ),
                     0,
                 )
-                await reader.readexactly(length)
+                payload = await reader.readexactly(length)
+                if method == "sendMessage":
+                    self._note(payload)
                 body = json.dumps({"ok": True, "result": self._result(method)}).encode()
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -84,6 +92,13 @@ class FakeBotApi:
             pass
         finally:
             writer.close()
+
+    def _note(self, payload: bytes) -> None:
+        try:
+            chat = int(json.loads(payload)["chat_id"])
+        except (ValueError, KeyError, TypeError):
+            return  # a form-encoded or odd body: counted, not timed
+        self.first.setdefault(chat, time.monotonic())
 
     def _result(self, method: str) -> object:
         if method == "getMe":
@@ -300,16 +315,93 @@ def run_once(name: str, api: FakeBotApi, seconds: int, connections: int) -> dict
     }
 
 
+def paced(name: str, api: FakeBotApi, rate: int, seconds: int) -> dict[str, float]:
+    """Post ``rate`` updates per second for ``seconds`` to a freshly started ``name``, each from
+    a new visitor; the first reply's latency p50/p99 in ms and the unanswered count."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        commands, env, url = _contender(name, f"http://127.0.0.1:{api.port}", folder)
+        procs = [
+            subprocess.Popen(
+                c,
+                env=env,
+                cwd=folder,
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for c in commands
+        ]
+        try:
+            _wait_up(url, procs[-1])
+            time.sleep(1)
+            posted = _post_steadily(url, rate, seconds)
+            time.sleep(5)
+        finally:
+            for proc in procs:
+                os.killpg(proc.pid, signal.SIGTERM)
+            for proc in procs:
+                _stop(proc)
+    waits = sorted(1000 * (api.first[c] - t) for c, t in posted.items() if c in api.first)
+    if not waits:
+        return {"p50 ms": float("nan"), "p99 ms": float("nan"), "unanswered": len(posted)}
+    return {
+        "p50 ms": waits[len(waits) // 2],
+        "p99 ms": waits[min(len(waits) - 1, int(len(waits) * 0.99))],
+        "unanswered": len(posted) - len(waits),
+    }
+
+
+def _post_steadily(url: str, rate: int, seconds: int) -> dict[int, float]:
+    """Post update i at ``i / rate`` s from a pool of threads; chat id → when it was posted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    base = 7_000_000_000 + int(time.time()) % 1_000_000 * 1000
+    posted: dict[int, float] = {}
+    client = httpx.Client(headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}, timeout=30)
+
+    def post(i: int) -> None:
+        chat = base + i
+        update = {
+            "update_id": chat,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": chat, "type": "private", "first_name": "Warga"},
+                "from": {"id": chat, "is_bot": False, "first_name": "Warga"},
+                "text": "halo",
+            },
+        }
+        posted[chat] = time.monotonic()
+        client.post(url, json=update)
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(64) as pool:
+        for i in range(rate * seconds):
+            time.sleep(max(0.0, start + i / rate - time.monotonic()))
+            pool.submit(post, i)
+    client.close()
+    return posted
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--rate", type=int, help="steady updates per second: reply latency")
     parser.add_argument(
         "--only", nargs="*", default=["bare", "ptb", "pstbot-sqlite", "pstbot-postgres"]
     )
     args = parser.parse_args()
     api = FakeBotApi()
+    if args.rate:
+        for name in args.only:
+            result = paced(name, api, args.rate, args.seconds)
+            print(
+                f"{name:16} {args.rate}/s: " + "  ".join(f"{k} {v:.0f}" for k, v in result.items())
+            )
+        return
     results = {}
     for name in args.only:
         runs = [run_once(name, api, args.seconds, args.connections) for _ in range(args.runs)]

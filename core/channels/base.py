@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from core.downloads import NotReady
 from core.engine import Reply
 from core.texts import Texts
 
@@ -87,6 +88,15 @@ class SendError(Exception):
         self.retry_after = retry_after
         self.migrate_to = migrate_to
         self.alert = alert
+
+
+def attachment_error(exc: Exception) -> SendError:
+    """The :class:`SendError` of an attachment that could not be had for a send: one being
+    prepared (:class:`core.downloads.NotReady`) is retried in 3 s; one not to be had (a
+    ``LookupError``, an ``OSError``) fails for good."""
+    if isinstance(exc, NotReady):
+        return SendError(f"file {exc} being prepared", temporary=True, retry_after=3)
+    return SendError(f"file unavailable: {type(exc).__name__}", temporary=False)
 
 
 class FileTooBig(Exception):

@@ -44,6 +44,7 @@ from core.channels.base import (
     FileTooBig,
     Malformed,
     SendError,
+    attachment_error,
     checked_id,
     clip,
     split_text,
@@ -299,10 +300,8 @@ class TelegramSender:
                 return "sendMessage", {**kwargs, "text": text[:TEXT_MAX]}, None
             kwargs.pop("document")
             return method, kwargs, {"document": (document["filename"], path.read_bytes())}
-        except NotReady as exc:
-            raise SendError(f"file {exc} being prepared", temporary=True, retry_after=3) from exc
-        except (LookupError, OSError) as exc:
-            raise SendError(f"file unavailable: {type(exc).__name__}", temporary=False) from exc
+        except (NotReady, LookupError, OSError) as exc:
+            raise attachment_error(exc) from exc
 
     def create_topic(self, chat_id: int, name: str) -> int:
         """Create a forum topic in ``chat_id`` (a forum supergroup) and return its

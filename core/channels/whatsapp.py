@@ -32,6 +32,7 @@ from core.channels.base import (
     TEXT_MAX,
     Malformed,
     SendError,
+    attachment_error,
     checked_id,
     clip,
     numbered,
@@ -263,10 +264,8 @@ class TwilioSender:
     def _link(self, key: str, filename: str) -> str:
         try:
             return self._media_url(key, filename)
-        except NotReady as exc:
-            raise SendError(f"file {exc} being prepared", temporary=True, retry_after=3) from exc
-        except LookupError as exc:
-            raise SendError(f"file unavailable: {type(exc).__name__}", temporary=False) from exc
+        except (NotReady, LookupError) as exc:
+            raise attachment_error(exc) from exc
 
 
 def _send_error(exc: TwilioRestException) -> SendError:
