@@ -39,6 +39,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import httpx
 import psycopg
@@ -94,10 +95,15 @@ class FakeBotApi:
             writer.close()
 
     def _note(self, payload: bytes) -> None:
+        """Note when the first reply to a chat arrived (JSON, or a form as PTB posts)."""
         try:
-            chat = int(json.loads(payload)["chat_id"])
-        except (ValueError, KeyError, TypeError):
-            return  # a form-encoded or odd body: counted, not timed
+            body = json.loads(payload)
+        except ValueError:
+            body = {k: v[0] for k, v in parse_qs(payload.decode("latin-1")).items()}
+        try:
+            chat = int(body["chat_id"])
+        except (KeyError, TypeError, ValueError):
+            return  # counted, not timed
         self.first.setdefault(chat, time.monotonic())
 
     def _result(self, method: str) -> object:
