@@ -305,7 +305,7 @@ def test_an_office_without_staff_chat_gives_its_own_channels_not_a_false_promise
     wa.taps("Konsultasi statistik")
     wa.says(QUESTION)
     told = wa.reads()
-    assert "diteruskan ke petugas" not in told and "tidak diteruskan" in told
+    assert "teruskan ke petugas" not in told and "tidak diteruskan" in told  # no promise
     assert office.telepon in told and office.email in told
     wa.taps("Pengaduan")
     complaint = wa.reads()
