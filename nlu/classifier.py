@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -33,6 +33,7 @@ INTENTS = (
 )  # fmt: skip
 DETAIL_SLOTS = ("subject", "level", "format")  # the data-request details shown as slots
 SHARPNESS = 4.0
+CACHED_TEXTS = 4096  # distinct normalised texts whose intents are kept per process
 _lock = threading.Lock()
 
 
@@ -101,8 +102,20 @@ def model() -> Pipeline:
 
 def classify(text: str, classifier: Pipeline | None = None) -> tuple[tuple[str, float], ...]:
     """Every intent with its probability for ``text``, best first."""
-    classifier = classifier or model()
-    scores = classifier.decision_function([normalize(text)])[0] * SHARPNESS
+    if classifier is None:
+        return _classify_shipped(normalize(text))
+    return _ranked(classifier, normalize(text))
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
+def _classify_shipped(normalized: str) -> tuple[tuple[str, float], ...]:
+    # Visitors write the same short things again and again ("halo", "menu", "ok", "makasih"):
+    # the shipped model's answer for a text never changes within a process.
+    return _ranked(model(), normalized)
+
+
+def _ranked(classifier: Pipeline, normalized: str) -> tuple[tuple[str, float], ...]:
+    scores = classifier.decision_function([normalized])[0] * SHARPNESS
     probs = np.exp(scores - scores.max())
     probs /= probs.sum()
     ranked = sorted(zip(classifier.classes_, probs, strict=True), key=lambda p: -p[1])
