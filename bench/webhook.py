@@ -38,6 +38,9 @@ import textwrap
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -273,8 +276,10 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def run_once(name: str, api: FakeBotApi, seconds: int, connections: int) -> dict[str, float]:
-    """One load run against a freshly started ``name``; its replies/s, requests/s, CPU ms."""
+@contextmanager
+def _started(name: str, api: FakeBotApi) -> Iterator[tuple[Path, list[subprocess.Popen], str]]:
+    """A freshly started ``name`` answering on its URL: (its folder, its processes, the URL);
+    stopped on leaving."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         commands, env, url = _contender(name, f"http://127.0.0.1:{api.port}", folder)
@@ -294,23 +299,29 @@ def run_once(name: str, api: FakeBotApi, seconds: int, connections: int) -> dict
         try:
             _wait_up(url, procs[-1])
             time.sleep(1)
-            script = folder / "load.lua"
-            script.write_text(WRK_SCRIPT.replace("SECRET", SECRET))
-            cpu0 = sum(_cpu_seconds(p.pid) for p in procs)
-            sent0 = api.sent
-            out = subprocess.run(
-                ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            replies = api.sent - sent0
-            cpu = sum(_cpu_seconds(p.pid) for p in procs) - cpu0
+            yield folder, procs, url
         finally:
             for proc in procs:
                 os.killpg(proc.pid, signal.SIGTERM)
             for proc in procs:
                 _stop(proc)
+
+
+def run_once(name: str, api: FakeBotApi, seconds: int, connections: int) -> dict[str, float]:
+    """One load run against a freshly started ``name``; its replies/s, requests/s, CPU ms."""
+    with _started(name, api) as (folder, procs, url):
+        script = folder / "load.lua"
+        script.write_text(WRK_SCRIPT.replace("SECRET", SECRET))
+        cpu0 = sum(_cpu_seconds(p.pid) for p in procs)
+        sent0 = api.sent
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        replies = api.sent - sent0
+        cpu = sum(_cpu_seconds(p.pid) for p in procs) - cpu0
     requests = float(
         next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
     )
@@ -324,30 +335,9 @@ def run_once(name: str, api: FakeBotApi, seconds: int, connections: int) -> dict
 def paced(name: str, api: FakeBotApi, rate: int, seconds: int) -> dict[str, float]:
     """Post ``rate`` updates per second for ``seconds`` to a freshly started ``name``, each from
     a new visitor; the first reply's latency p50/p99 in ms and the unanswered count."""
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        commands, env, url = _contender(name, f"http://127.0.0.1:{api.port}", folder)
-        procs = [
-            subprocess.Popen(
-                c,
-                env=env,
-                cwd=folder,
-                start_new_session=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for c in commands
-        ]
-        try:
-            _wait_up(url, procs[-1])
-            time.sleep(1)
-            posted = _post_steadily(url, rate, seconds)
-            time.sleep(5)
-        finally:
-            for proc in procs:
-                os.killpg(proc.pid, signal.SIGTERM)
-            for proc in procs:
-                _stop(proc)
+    with _started(name, api) as (_, _, url):
+        posted = _post_steadily(url, rate, seconds)
+        time.sleep(5)
     waits = sorted(1000 * (api.first[c] - t) for c, t in posted.items() if c in api.first)
     if not waits:
         return {"p50 ms": float("nan"), "p99 ms": float("nan"), "unanswered": len(posted)}
@@ -360,8 +350,6 @@ def paced(name: str, api: FakeBotApi, rate: int, seconds: int) -> dict[str, floa
 
 def _post_steadily(url: str, rate: int, seconds: int) -> dict[int, float]:
     """Post update i at ``i / rate`` s from a pool of threads; chat id → when it was posted."""
-    from concurrent.futures import ThreadPoolExecutor
-
     base = 7_000_000_000 + int(time.time()) % 1_000_000 * 1000
     posted: dict[int, float] = {}
     client = httpx.Client(headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}, timeout=30)
