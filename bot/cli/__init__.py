@@ -54,14 +54,8 @@ def serve(host: str, port: int, threads: int) -> None:
 def migrate() -> None:
     """Prepare the database once before web workers start: migrate it to the newest schema and
     load the shipped catalogue into an empty one (``serve`` and ``worker`` do this too)."""
-    from bot.service import StartupError, prepare
-
     settings, _ = common.start("INFO")
-    try:
-        prepare(settings)
-    except StartupError as exc:
-        click.echo(f"start-up error: {exc}", err=True)
-        sys.exit(2)
+    common.prepare(settings)
     click.echo("database ready")
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -30,10 +32,23 @@ def start(level: str) -> tuple[Settings, PstConfig]:
 
 def service(settings: Settings, pst: PstConfig, **kwargs: object):
     """The running service, or exit 2 naming why the database cannot be used."""
-    from bot.service import Service, StartupError
+    from bot.service import Service
+
+    return _or_exit(lambda: Service(settings, pst, **kwargs))
+
+
+def prepare(settings: Settings) -> None:
+    """Prepare the database (:func:`bot.service.prepare`), or exit 2 naming why it cannot be."""
+    from bot.service import prepare as prepare_database
+
+    _or_exit(lambda: prepare_database(settings))
+
+
+def _or_exit(start: Callable[[], Any]) -> Any:
+    from bot.service import StartupError
 
     try:
-        return Service(settings, pst, **kwargs)
+        return start()
     except StartupError as exc:
         click.echo(f"start-up error: {exc}", err=True)
         sys.exit(2)
