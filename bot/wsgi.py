@@ -12,7 +12,7 @@ import sys
 
 from bot import logs
 from bot.app import create_app
-from bot.service import Service, StartupError
+from bot.service import Service, StartupError, settle
 from bot.settings import load_settings
 from office.config import ConfigError
 
@@ -21,6 +21,7 @@ try:
     _settings, _pst = load_settings()
     logs.setup("INFO", _settings.secrets)
     app = create_app(Service(_settings, _pst, prepare=False))
+    settle()
 except (ConfigError, StartupError) as exc:
     logging.getLogger(__name__).critical("cannot start: %s", exc)
     sys.exit(2)

@@ -10,8 +10,9 @@ A ``gate`` (:class:`core.window.WindowGate`) may hold a row back just before it 
 
 The replies to an inbound message usually skip the claiming: :meth:`core.engine.Engine.handle`
 writes them already claimed when their chat had nothing queued, and :meth:`Courier.send_claimed`
-sends them from memory right after the commit and records the outcomes of the whole batch in one
-transaction (issue 12: three transactions per reply were most of the webhook's cost). The gate
+sends them from memory right after the commit and records the outcomes of the whole batch, with
+those of other chats sent at the same time, in one transaction (issue 12: three transactions per
+reply were most of the webhook's cost). The gate
 is not asked for them: the visitor has just written, so WhatsApp's window is open (a 63016 from
 Twilio still goes through it).
 """
@@ -24,12 +25,12 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from core.channels.base import Sender, SendError
 from core.engine import LEASE, Claim, Handled
-from storage.db import Database
+from storage.db import Database, GroupCommit
 from storage.models import Outbox, Visitor, utcnow
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class Courier:
         self._queued: set[tuple[str, str]] = set()
         self._queued_lock = threading.Lock()
         self.undelivered = 0  # messages a channel reported as failed after taking them
+        self._outcomes = GroupCommit(self._record_sent)
 
     def kick(self, channel: str, chat_id: str) -> None:
         """Deliver a chat's due rows soon, on a worker thread (the webhook answers at once).
@@ -89,25 +91,26 @@ class Courier:
             logger.exception("delivery to a %s chat failed", channel)
 
     def deliver(self, handled: Handled) -> None:
-        """Start delivering what :meth:`core.engine.Engine.handle` left: its claimed rows from
-        memory, and the chats it gave other rows, each on a worker thread."""
+        """Deliver what :meth:`core.engine.Engine.handle` left: its claimed rows at once, in
+        this thread (the webhook's, after the commit), and the chats it gave other rows, each
+        on a worker thread. Sending here rather than on a worker keeps intake in step with
+        delivery: under load a process that took messages faster than it answered them left
+        its replies queued for seconds (issue 12)."""
         if handled.claims:
-            self._pool.submit(self._claimed_safely, handled)
+            try:
+                self.send_claimed(handled)
+            except Exception:  # logged; the rows stay claimed and the retry job sends them
+                logger.exception("delivery to a %s chat failed", handled.chat[0])
         self._kick_all(handled.chats)
-
-    def _claimed_safely(self, handled: Handled) -> None:
-        try:
-            self.send_claimed(handled)
-        except Exception:  # logged; the rows stay claimed and the retry job sends them
-            logger.exception("delivery to a %s chat failed", handled.chat[0])
 
     def send_claimed(self, handled: Handled) -> None:
         """Send ``handled.claims`` in order, stopping at the first failure, then record the
-        outcomes in one transaction: the sent rows, the failed one as :meth:`_send` would, and
-        the unsent rest released (waiting behind a retried row). The chat's other rows that
-        came meanwhile are then delivered as usual. A row given a message id (Twilio's
-        MessageSid) is recorded at once, before the next send: its status callback may come
-        any moment and must find it."""
+        outcomes: the sent rows, the failed one as :meth:`_send` would, and the unsent rest
+        released (waiting behind a retried row). The chat's other rows that came meanwhile
+        are then delivered as usual. A row given a message id (Twilio's MessageSid) is
+        recorded at once, before the next send: its status callback may come any moment and
+        must find it. When all went, the outcomes share a transaction with other chats' that
+        are recorded at the same time (:class:`storage.db.GroupCommit`)."""
         channel, chat_id = handled.chat
         sent: list[tuple[Claim, str | None]] = []
         failed, done = None, 0
@@ -122,11 +125,32 @@ class Courier:
                 with self.db.transaction() as session:
                     self._sent(session, channel, sent)
                 sent = []
-        rest = [c.id for c in handled.claims[done + (failed is not None) :]]
+        if failed is None:
+            more = self._outcomes.submit((channel, chat_id, sent))
+        else:
+            more = self._record_failed(channel, chat_id, sent, failed, handled.claims[done + 1 :])
+        if more:
+            self.deliver_chat(channel, chat_id)
+
+    def _record_sent(self, batches: list[tuple[str, str, list]]) -> list[bool]:
+        """Record the sent rows of several chats in one transaction; for each chat, whether
+        it has a pending row (one that came while its batch was being sent)."""
+        with self.db.transaction() as session:
+            for channel, _, sent in batches:
+                if sent:
+                    self._sent(session, channel, sent)
+            waiting = _pending_chats(session, {(channel, chat) for channel, chat, _ in batches})
+        return [(channel, chat) in waiting for channel, chat, _ in batches]
+
+    def _record_failed(
+        self, channel: str, chat_id: str, sent: list, failed: tuple, unsent: tuple[Claim, ...]
+    ) -> bool:
+        """Record a batch that stopped at ``failed``: True when the chat's rows may go on."""
+        rest = [c.id for c in unsent]
         with self.db.transaction() as session:
             if sent:
                 self._sent(session, channel, sent)
-            go_on = self._record(session, channel, *failed) if failed else True
+            go_on = self._record(session, channel, *failed)
             if rest:
                 session.execute(
                     update(Outbox)
@@ -134,9 +158,7 @@ class Courier:
                     .values(claimed_until=None, attempts=0)
                     .execution_options(synchronize_session=False)
                 )
-            more = go_on and (rest or _pending(session, channel, chat_id))
-        if more:
-            self.deliver_chat(channel, chat_id)
+            return go_on and bool(rest or _pending_chats(session, {(channel, chat_id)}))
 
     def _sent(self, session: Session, channel: str, sent: list[tuple[Claim, str | None]]) -> None:
         now = utcnow()
@@ -307,12 +329,12 @@ class Courier:
         self._pool.shutdown(wait=True)
 
 
-def _pending(session: Session, channel: str, chat_id: str) -> bool:
-    """The chat has a pending row (one that came while a batch of it was being sent)."""
-    found = select(Outbox.id).where(
-        Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.status == "pending"
+def _pending_chats(session: Session, chats: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Those of ``chats`` with a pending row (one that came while a batch was being sent)."""
+    found = select(Outbox.channel, Outbox.chat_id).where(
+        tuple_(Outbox.channel, Outbox.chat_id).in_(chats), Outbox.status == "pending"
     )
-    return session.execute(found.limit(1)).first() is not None
+    return {tuple(row) for row in session.execute(found.distinct())} & chats
 
 
 def _later(status: str, before: str | None) -> bool:

@@ -252,6 +252,17 @@ def test_a_message_costs_two_transactions_and_a_few_statements(tg, telegram_api,
     assert len(seen) - 2 <= 8, seen
 
 
+def test_the_reply_has_gone_out_when_the_webhook_answers(tg, telegram_api, pstbot):
+    # Issue 12: replies sent by a worker thread fell seconds behind under load, while the
+    # webhook kept taking messages; they are now sent by the request itself, after the commit.
+    tg.says("halo")
+    tg.reads()
+    before = len(telegram_api.messages(tg.user["id"]))
+    tg.says("menu")
+    assert len(telegram_api.messages(tg.user["id"])) == before + 1
+    assert pstbot.pending("telegram", tg.chat_id) == 0
+
+
 def test_a_refused_token_fails_without_endless_retries_and_alerts(tg, telegram_api, pstbot):
     telegram_api.fail_next("sendMessage", status=401, count=50)
     tg.says("halo")

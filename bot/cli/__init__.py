@@ -88,10 +88,8 @@ def chat(user: str) -> None:
     click.echo('PST Bot — ketik pesan, misalnya "halo" (Ctrl-D untuk keluar).')
     try:
         for line in _lines():
-            handled = service.engine.handle(session.inbound(line))
-            if handled.claims:  # here, not on a worker thread: the answer comes before the prompt
-                service.courier.send_claimed(handled)
-            service.courier.deliver_chat(CHANNEL, user)
+            service.courier.deliver(service.engine.handle(session.inbound(line)))
+            service.courier.deliver_chat(CHANNEL, user)  # the answer comes before the prompt
     finally:
         service.close()
 

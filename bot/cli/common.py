@@ -32,9 +32,11 @@ def start(level: str) -> tuple[Settings, PstConfig]:
 
 def service(settings: Settings, pst: PstConfig, **kwargs: object):
     """The running service, or exit 2 naming why the database cannot be used."""
-    from bot.service import Service
+    from bot.service import Service, settle
 
-    return _or_exit(lambda: Service(settings, pst, **kwargs))
+    started = _or_exit(lambda: Service(settings, pst, **kwargs))
+    settle()
+    return started
 
 
 def prepare(settings: Settings) -> None:
