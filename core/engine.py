@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
@@ -363,8 +363,7 @@ class Engine:
             turn = self._turn(inbound, visitor, session)
             self._run(turn)
             turn.convo.slots = turn.slots
-            chats, claimed = self._enqueue(session, turn, claim=queued is None)
-        claims = tuple(Claim(row.id, row.method, row.payload, row.attempts) for row in claimed)
+            chats, claims = self._enqueue(session, turn, claim=queued is None)
         return Handled(chats, (inbound.channel, inbound.chat_id) if claims else None, claims)
 
     def _turn(self, inbound: Inbound, visitor: Visitor, session: Session) -> Turn:
@@ -451,9 +450,9 @@ class Engine:
 
     def _enqueue(
         self, session: Session, turn: Turn, claim: bool
-    ) -> tuple[set[tuple[str, str]], list[Outbox]]:
+    ) -> tuple[set[tuple[str, str]], tuple[Claim, ...]]:
         """Write the turn's replies and notices; with ``claim`` the replies to the sender are
-        claimed rows (returned, their ids set at the commit) instead of a chat to kick."""
+        written claimed and returned instead of a chat to kick."""
         inbound, visitor = turn.inbound, turn.visitor
         own = (inbound.channel, inbound.chat_id)
         rows = _callback_answer(inbound)
@@ -462,21 +461,18 @@ class Engine:
             for method, payload in self.render(*own, sender, visitor.lang, reply):
                 rows.append((own, method, payload))
         if not claim:
-            return self.write(session, rows, turn.notices), []
+            return self.write(session, rows, turn.notices), ()
         until = utcnow() + LEASE
-        claimed = [
-            Outbox(
-                channel=own[0],
-                chat_id=own[1],
-                method=method,
-                payload=payload,
-                attempts=1,
-                claimed_until=until,
-            )
+        values = [
+            {"channel": own[0], "chat_id": own[1], "method": method, "payload": payload}
+            | {"attempts": 1, "claimed_until": until}
             for _, method, payload in rows
         ]
-        session.add_all(claimed)
-        return self.write(session, [], turn.notices), claimed
+        ids = _insert_outbox(session, values)
+        claims = zip(ids, values, strict=True)
+        return self.write(session, [], turn.notices), tuple(
+            Claim(i, v["method"], v["payload"], 1) for i, v in claims
+        )
 
     def write(
         self, session: Session, rows: list, notices: Sequence[Notice | Enter]
@@ -488,17 +484,14 @@ class Engine:
         for n in self._entered(session, notices):
             for method, payload in self.render(n.channel, n.chat_id, n.reply_from, n.lang, n.reply):
                 added.append(((n.channel, n.chat_id), method, payload, n.kind, n.ref))
-        for (channel, chat_id), method, payload, kind, ref in added:
-            session.add(
-                Outbox(
-                    channel=channel,
-                    chat_id=chat_id,
-                    method=method,
-                    payload=payload,
-                    kind=kind,
-                    ref=ref,
-                )
-            )
+        _insert_outbox(
+            session,
+            [
+                {"channel": channel, "chat_id": chat_id, "method": method, "payload": payload}
+                | {"kind": kind, "ref": ref}
+                for (channel, chat_id), method, payload, kind, ref in added
+            ],
+        )
         return {row[0] for row in added}
 
     def apologise(self, inbound: Inbound) -> set[tuple[str, str]]:
@@ -533,6 +526,16 @@ class Engine:
             if not first_delivery(session, inbound, parked):
                 return set()
             return self.write(session, _callback_answer(inbound), command(session, inbound))
+
+
+def _insert_outbox(session: Session, values: list[dict[str, Any]]) -> list[int]:
+    """Insert outbox rows (column → value, the same columns in each) in one statement, not
+    through the unit of work (issue 12: its flush was the largest part of a message's CPU);
+    returns their ids, in order."""
+    if not values:
+        return []
+    inserted = insert(Outbox).returning(Outbox.id, sort_by_parameter_order=True)
+    return list(session.scalars(inserted, values))
 
 
 def _callback_answer(inbound: Inbound) -> list[tuple[tuple[str, str], str, dict[str, Any]]]:
