@@ -16,11 +16,12 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
@@ -528,14 +529,16 @@ class Engine:
             return self.write(session, _callback_answer(inbound), command(session, inbound))
 
 
+_OUTBOX_INSERT = insert(Outbox).returning(Outbox.id, sort_by_parameter_order=True)
+
+
 def _insert_outbox(session: Session, values: list[dict[str, Any]]) -> list[int]:
     """Insert outbox rows (column → value, the same columns in each) in one statement, not
     through the unit of work (issue 12: its flush was the largest part of a message's CPU);
     returns their ids, in order."""
     if not values:
         return []
-    inserted = insert(Outbox).returning(Outbox.id, sort_by_parameter_order=True)
-    return list(session.scalars(inserted, values))
+    return list(session.scalars(_OUTBOX_INSERT, values))
 
 
 def _callback_answer(inbound: Inbound) -> list[tuple[tuple[str, str], str, dict[str, Any]]]:
@@ -580,18 +583,51 @@ def first_delivery(session: Session, inbound: Inbound, parked: bool = False) -> 
         if row is not None:
             row.status, row.payload = "done", None
         return row is not None
-    stmt = insert_for(session, InboundMessage).values(
-        channel=inbound.channel, message_id=inbound.message_id, received_at=utcnow()
+    values = {"channel": inbound.channel, "message_id": inbound.message_id, "at": utcnow()}
+    return session.execute(_first_seen(_dialect(session)), values).first() is not None
+
+
+# The hot path's statements are built once per process: SQLAlchemy then finds their compiled
+# form without deriving a cache key from a new statement each time (issue 12).
+
+
+@cache
+def _first_seen(dialect: str):
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` of an inbound message id."""
+    insert_into = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert_into(InboundMessage.__table__).values(
+        channel=bindparam("channel"),
+        message_id=bindparam("message_id"),
+        received_at=bindparam("at"),
     )
-    inserted = stmt.on_conflict_do_nothing().returning(InboundMessage.id)
-    return session.execute(inserted).first() is not None
+    return stmt.on_conflict_do_nothing().returning(InboundMessage.id)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def insert_for(session: Session, model: Any):
     """A Core INSERT into ``model``'s table in the session's dialect (PostgreSQL and SQLite both
     offer ``on_conflict_do_nothing``; with ``RETURNING``, no row back means a conflict)."""
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model.__table__)
+    return (pg_insert if _dialect(session) == "postgresql" else sqlite_insert)(model.__table__)
+
+
+_QUEUED = (  # "held" sorts before "pending"
+    select(func.min(Outbox.status))
+    .where(
+        Outbox.channel == bindparam("channel"),
+        Outbox.chat_id == bindparam("chat_id"),
+        Outbox.status.in_(("held", "pending")),
+    )
+    .scalar_subquery()
+)
+_VISITOR = (
+    select(Visitor, _QUEUED)
+    .where(Visitor.channel == bindparam("channel"), Visitor.user_id == bindparam("user_id"))
+    .options(joinedload(Visitor.conversation))
+    .with_for_update(of=Visitor)
+)
 
 
 def _load_visitor(session: Session, inbound: Inbound) -> tuple[Visitor, str | None]:
@@ -599,29 +635,14 @@ def _load_visitor(session: Session, inbound: Inbound) -> tuple[Visitor, str | No
     first contact (two first messages that arrive together both insert-or-skip, then the
     second waits for the first's lock). Also says what waits in the outbox for the chat:
     ``"held"`` when any row is held, ``"pending"`` when any is pending, else None."""
-    key = {"channel": inbound.channel, "user_id": inbound.user_id}
-    queued = (  # "held" sorts before "pending"
-        select(func.min(Outbox.status))
-        .where(
-            Outbox.channel == inbound.channel,
-            Outbox.chat_id == inbound.chat_id,
-            Outbox.status.in_(("held", "pending")),
-        )
-        .scalar_subquery()
-    )
-    query = (
-        select(Visitor, queued)
-        .filter_by(**key)
-        .options(joinedload(Visitor.conversation))
-        .with_for_update(of=Visitor)
-    )
-    if (found := session.execute(query).first()) is None:
+    key = {"channel": inbound.channel, "user_id": inbound.user_id, "chat_id": inbound.chat_id}
+    if (found := session.execute(_VISITOR, key).first()) is None:
         session.execute(
             insert_for(session, Visitor)
-            .values(**key, chat_id=inbound.chat_id, lang="id", created_at=utcnow())
+            .values(**key, lang="id", created_at=utcnow())
             .on_conflict_do_nothing()
         )
-        found = session.execute(query).one()
+        found = session.execute(_VISITOR, key).one()
     visitor, queued = found
     if visitor.conversation is None:
         visitor.conversation = Conversation(state="", slots={})

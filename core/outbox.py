@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy import bindparam, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from core.channels.base import Sender, SendError
@@ -163,16 +163,10 @@ class Courier:
     def _sent(self, session: Session, channel: str, sent: list[tuple[Claim, str | None]]) -> None:
         now = utcnow()
         rows = [
-            {
-                "id": claim.id,
-                "status": "sent",
-                "sent_at": now,
-                "claimed_until": None,
-                "message_sid": sid if isinstance(sid, str) else None,
-            }
+            {"row": claim.id, "at": now, "sid": sid if isinstance(sid, str) else None}
             for claim, sid in sent
         ]
-        session.execute(update(Outbox), rows)
+        session.execute(_SENT, rows)
         self.alerts.pop(channel, None)
 
     def deliver_chat(self, channel: str, chat_id: str) -> int:
@@ -331,10 +325,25 @@ class Courier:
 
 def _pending_chats(session: Session, chats: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """Those of ``chats`` with a pending row (one that came while a batch was being sent)."""
-    found = select(Outbox.channel, Outbox.chat_id).where(
-        tuple_(Outbox.channel, Outbox.chat_id).in_(chats), Outbox.status == "pending"
+    return {tuple(row) for row in session.execute(_PENDING, {"chats": list(chats)})} & chats
+
+
+# Built once per process: the outcomes of every reply sent (issue 12).
+_SENT = (
+    update(Outbox.__table__)
+    .where(Outbox.__table__.c.id == bindparam("row"))
+    .values(
+        status="sent", sent_at=bindparam("at"), claimed_until=None, message_sid=bindparam("sid")
     )
-    return {tuple(row) for row in session.execute(found.distinct())} & chats
+)
+_PENDING = (
+    select(Outbox.channel, Outbox.chat_id)
+    .where(
+        tuple_(Outbox.channel, Outbox.chat_id).in_(bindparam("chats", expanding=True)),
+        Outbox.status == "pending",
+    )
+    .distinct()
+)
 
 
 def _later(status: str, before: str | None) -> bool:
