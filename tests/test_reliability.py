@@ -13,8 +13,10 @@ import json
 import logging
 import threading
 import time
+from unittest.mock import patch
 
 import httpx
+import pytest
 from apscheduler.jobstores.memory import MemoryJobStore
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,9 +25,10 @@ from sqlalchemy.exc import OperationalError
 
 from bot import scheduler
 from core import inbox, lease
+from core.channels.base import SendError
 from core.channels.telegram import TelegramSender
 from storage.models import InboundMessage, Outbox, Visitor
-from tests.harness import BOT_TOKEN, TelegramVisitor, WhatsAppVisitor, wait_until
+from tests.harness import BOT_TOKEN, TelegramVisitor, WhatsAppVisitor, free_port, wait_until
 
 KENDAL_WA = "+6289633243324"
 BASEL_WA = "+6281271067114"  # BPS Bangka Selatan's own number
@@ -182,6 +185,19 @@ def test_a_document_is_never_read_on_the_telegram_event_loop(telegram_api, tmp_p
         sender.close()
     assert calls == [threading.current_thread().name]
     assert telegram_api.calls("sendDocument")[0].params["document"].content == b"%PDF-1.4\n"
+
+
+def test_an_unreachable_bot_api_and_a_silent_one_are_temporary_failures(telegram_api):
+    nothing_listens = TelegramSender(BOT_TOKEN, f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(SendError) as refused:
+        nothing_listens.send("sendMessage", {"chat_id": 1, "text": "halo"})
+    assert refused.value.temporary and str(refused.value).startswith("NetworkError")
+    telegram_api.stall("1", 2.0)
+    slow = TelegramSender(BOT_TOKEN, telegram_api.base_url)
+    with patch("core.channels.telegram.SEND_TIMEOUT", 0.5), pytest.raises(SendError) as silent:
+        slow.send("sendMessage", {"chat_id": 1, "text": "halo"})
+    assert silent.value.temporary and str(silent.value).startswith("TimedOut")
+    telegram_api.stall("1", 0)
 
 
 def test_a_group_that_became_a_supergroup_is_followed(tg, telegram_api, pstbot):
