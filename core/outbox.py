@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import bindparam, or_, select, tuple_, update
+from sqlalchemy import Connection, bindparam, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from core.channels.base import Sender, SendError
@@ -135,11 +135,11 @@ class Courier:
     def _record_sent(self, batches: list[tuple[str, str, list]]) -> list[bool]:
         """Record the sent rows of several chats in one transaction; for each chat, whether
         it has a pending row (one that came while its batch was being sent)."""
-        with self.db.transaction() as session:
+        with self.db.connection() as conn:
             for channel, _, sent in batches:
                 if sent:
-                    self._sent(session, channel, sent)
-            waiting = _pending_chats(session, {(channel, chat) for channel, chat, _ in batches})
+                    self._sent(conn, channel, sent)
+            waiting = _pending_chats(conn, {(channel, chat) for channel, chat, _ in batches})
         return [(channel, chat) in waiting for channel, chat, _ in batches]
 
     def _record_failed(
@@ -160,13 +160,15 @@ class Courier:
                 )
             return go_on and bool(rest or _pending_chats(session, {(channel, chat_id)}))
 
-    def _sent(self, session: Session, channel: str, sent: list[tuple[Claim, str | None]]) -> None:
+    def _sent(
+        self, db: Session | Connection, channel: str, sent: list[tuple[Claim, str | None]]
+    ) -> None:
         now = utcnow()
         rows = [
             {"row": claim.id, "at": now, "sid": sid if isinstance(sid, str) else None}
             for claim, sid in sent
         ]
-        session.execute(_SENT, rows)
+        db.execute(_SENT, rows)
         self.alerts.pop(channel, None)
 
     def deliver_chat(self, channel: str, chat_id: str) -> int:
@@ -323,9 +325,9 @@ class Courier:
         self._pool.shutdown(wait=True)
 
 
-def _pending_chats(session: Session, chats: set[tuple[str, str]]) -> set[tuple[str, str]]:
+def _pending_chats(db: Session | Connection, chats: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """Those of ``chats`` with a pending row (one that came while a batch was being sent)."""
-    return {tuple(row) for row in session.execute(_PENDING, {"chats": list(chats)})} & chats
+    return {tuple(row) for row in db.execute(_PENDING, {"chats": list(chats)})} & chats
 
 
 # Built once per process: the outcomes of every reply sent (issue 12).

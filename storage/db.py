@@ -21,7 +21,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -114,6 +114,13 @@ class Database:
         """Yield a session inside one transaction: committed on success, rolled back on error."""
         with self._turn, self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """Like :meth:`transaction`, for Core statements only: a connection in one transaction,
+        without a session's identity map and unit of work (the outcomes of sent replies)."""
+        with self._turn, self.engine.begin() as conn:
+            yield conn
 
     def dispose(self) -> None:
         """Close every pooled connection."""
