@@ -529,7 +529,7 @@ class Engine:
             return self.write(session, _callback_answer(inbound), command(session, inbound))
 
 
-_OUTBOX_INSERT = insert(Outbox).returning(Outbox.id, sort_by_parameter_order=True)
+_OUTBOX_INSERT = insert(Outbox.__table__).returning(Outbox.id, sort_by_parameter_order=True)
 
 
 def _insert_outbox(session: Session, values: list[dict[str, Any]]) -> list[int]:
