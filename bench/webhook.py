@@ -305,6 +305,14 @@ def _started(name: str, api: FakeBotApi) -> Iterator[tuple[Path, list[subprocess
                 os.killpg(proc.pid, signal.SIGTERM)
             for proc in procs:
                 _stop(proc)
+            if "/pstbot_bench_" in env.get("DATABASE_URL", ""):
+                _drop(env["DATABASE_URL"].rsplit("/", 1)[1])
+
+
+def _drop(database: str) -> None:
+    """Drop the PostgreSQL database made for one run."""
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def run_once(name: str, api: FakeBotApi, seconds: int, connections: int) -> dict[str, float]:
