@@ -34,9 +34,11 @@ def serve(host: str, port: int, threads: int) -> None:
     import waitress
 
     from bot.app import create_app
+    from bot.service import settle
 
     settings, pst = common.start("INFO")
     service = common.service(settings, pst)
+    settle()
     service.start_scheduler()
     logger.info(
         "PST Bot on http://%s:%s (channels: %s)",
@@ -62,9 +64,11 @@ def migrate() -> None:
 @main.command()
 def worker() -> None:
     """Run only the scheduler, beside web workers started with gunicorn (bot.wsgi:app)."""
+    from bot.service import settle
 
     settings, pst = common.start("INFO")
     service = common.service(settings, pst)
+    settle()
     service.start_scheduler()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

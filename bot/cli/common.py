@@ -32,11 +32,9 @@ def start(level: str) -> tuple[Settings, PstConfig]:
 
 def service(settings: Settings, pst: PstConfig, **kwargs: object):
     """The running service, or exit 2 naming why the database cannot be used."""
-    from bot.service import Service, settle
+    from bot.service import Service
 
-    started = _or_exit(lambda: Service(settings, pst, **kwargs))
-    settle()
-    return started
+    return _or_exit(lambda: Service(settings, pst, **kwargs))
 
 
 def prepare(settings: Settings) -> None:
