@@ -12,9 +12,8 @@ The replies to an inbound message usually skip the claiming: :meth:`core.engine.
 writes them already claimed when their chat had nothing queued, and :meth:`Courier.send_claimed`
 sends them from memory right after the commit and records the outcomes of the whole batch, with
 those of other chats sent at the same time, in one transaction (issue 12: three transactions per
-reply were most of the webhook's cost). The gate
-is not asked for them: the visitor has just written, so WhatsApp's window is open (a 63016 from
-Twilio still goes through it).
+reply were most of the webhook's cost). The gate is not asked for them: the visitor has just
+written, so WhatsApp's window is open (a 63016 from Twilio still goes through it).
 """
 
 from __future__ import annotations
@@ -122,8 +121,8 @@ class Courier:
             done += 1
             sent.append((claim, sid))
             if isinstance(sid, str) and done < len(handled.claims):
-                with self.db.transaction() as session:
-                    self._sent(session, channel, sent)
+                with self.db.connection() as conn:
+                    self._sent(conn, channel, sent)
                 sent = []
         if failed is None:
             more = self._outcomes.submit((channel, chat_id, sent))
